@@ -1,0 +1,130 @@
+"""Analytics: the append-only event log (the source of truth), onboarding answers, conversions."""
+
+import uuid
+
+from django.db import models
+
+from campaigns.models import Campaign
+from referrals.models import ReferralLink
+
+
+class ReferralEvent(models.Model):
+    """One thing that happened on the referral journey. Never updated, never deleted."""
+
+    class EventType(models.TextChoices):
+        CLICK = "click", "Click"
+        PREVIEW = "preview", "Preview / bot"
+        DISCORD_JOIN = "discord_join", "Discord join"
+        ONBOARDING_START = "onboarding_start", "Onboarding start"
+        CONVERSION = "conversion", "Conversion"
+        LEAVE = "leave", "Leave"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Organic joins have no link; a link with history cannot be deleted.
+    link = models.ForeignKey(
+        ReferralLink, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="events"
+    )
+    event_type = models.CharField(max_length=20, choices=EventType.choices)
+    user_agent = models.TextField(max_length=512, blank=True)
+    # Truncated (IPv4 /24, IPv6 /48) or empty: see IP_ANONYMIZATION. Never the raw address.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    ip_hash = models.CharField(max_length=64, blank=True)
+    referrer = models.TextField(max_length=1024, blank=True)
+    device_type = models.CharField(max_length=20, blank=True)
+    browser = models.CharField(max_length=50, blank=True)
+    os = models.CharField(max_length=50, blank=True)
+    visitor_id = models.CharField(max_length=64, blank=True)
+    # Clicks: whether this one counts as unique (not a repeat within the dedupe window).
+    is_unique = models.BooleanField(default=False)
+    discord_user_id = models.CharField(max_length=20, blank=True)
+    conversion_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    metadata = models.JSONField(default=dict, blank=True)
+    # Makes recording idempotent where the event has a natural key (a join, a conversion).
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "referral_analytics"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    event_type__in=[
+                        "click",
+                        "preview",
+                        "discord_join",
+                        "onboarding_start",
+                        "conversion",
+                        "leave",
+                    ]
+                ),
+                name="referral_event_type_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["link", "event_type", "created_at"], name="event_link_type_time"),
+            models.Index(fields=["event_type", "created_at"], name="event_type_time"),
+            models.Index(fields=["discord_user_id", "event_type"], name="event_member_type"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OnboardingResponse(models.Model):
+    """A member's answer to one onboarding field; re-answering replaces the value."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="responses")
+    link = models.ForeignKey(
+        ReferralLink, on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    discord_user_id = models.CharField(max_length=20)
+    field_key = models.CharField(max_length=40)
+    value = models.TextField(max_length=4000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["campaign", "discord_user_id", "field_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "discord_user_id", "field_key"],
+                name="onboarding_response_unique_per_field",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discord_user_id}: {self.field_key}"
+
+
+class Conversion(models.Model):
+    """At most one per (campaign, member): the member finished the campaign's onboarding."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="conversions")
+    link = models.ForeignKey(
+        ReferralLink,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="conversion_rows",
+    )
+    # Kept as text too, so an export still says which code converted.
+    referral_code = models.CharField(max_length=64, blank=True)
+    discord_user_id = models.CharField(max_length=20)
+    discord_username = models.CharField(max_length=64, blank=True)
+    roles_assigned = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "discord_user_id"], name="conversion_unique_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discord_user_id} → {self.campaign}"

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+admin.site.site_header = "Invitetrail"
+admin.site.site_title = "Invitetrail admin"
+admin.site.index_title = "Campaigns, links and analytics"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("referrals.urls")),
+]

@@ -1,0 +1,80 @@
+from django.contrib import admin
+from django.utils.html import format_html
+
+from referrals.models import ManagedInvite, ReferralLink
+
+
+@admin.register(ReferralLink)
+class ReferralLinkAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "referral_code",
+        "influencer",
+        "campaign",
+        "platform",
+        "clicks",
+        "conversions",
+        "is_active",
+        "created_at",
+    ]
+    list_filter = ["is_active", "platform", "campaign"]
+    search_fields = ["title", "referral_code", "influencer__username", "influencer__email"]
+    list_select_related = ["influencer", "campaign"]
+    autocomplete_fields = ["influencer", "campaign"]
+    readonly_fields = ["full_url", "referral_code", "clicks", "conversions", "created_at"]
+    fields = [
+        "full_url",
+        "title",
+        "description",
+        "influencer",
+        "campaign",
+        "platform",
+        "is_active",
+        "expires_at",
+        "referral_code",
+        "clicks",
+        "conversions",
+        "created_at",
+    ]
+
+    @admin.display(description="referral URL")
+    def full_url(self, obj: ReferralLink) -> str:
+        if not obj.pk:
+            return "Generated when you save."
+        # A read-only text box: one click selects the whole URL for copying, no JavaScript needed.
+        return format_html(
+            '<input type="text" readonly value="{}" size="70" aria-label="Referral URL" '
+            'onfocus="this.select()"> <a href="{}" target="_blank" rel="noopener">open</a>',
+            obj.referral_url,
+            obj.referral_url,
+        )
+
+
+@admin.register(ManagedInvite)
+class ManagedInviteAdmin(admin.ModelAdmin):
+    list_display = [
+        "discord_invite_code",
+        "campaign",
+        "referral_link",
+        "status",
+        "created_at",
+        "assigned_at",
+        "expires_at",
+        "used_at",
+        "used_by_discord_user_id",
+    ]
+    list_filter = ["status", "campaign"]
+    search_fields = [
+        "discord_invite_code",
+        "used_by_discord_user_id",
+        "referral_link__referral_code",
+    ]
+    list_select_related = ["campaign", "referral_link"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        # Invites are created on Discord by the invite pool, never typed in by hand.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

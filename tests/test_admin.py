@@ -1,0 +1,54 @@
+"""Campaign managers can reach every model in the admin."""
+
+import pytest
+from django.urls import reverse
+
+from analytics.models import ReferralEvent
+
+MODELS = [
+    "campaigns_campaign",
+    "referrals_referrallink",
+    "referrals_managedinvite",
+    "analytics_referralevent",
+    "analytics_onboardingresponse",
+    "analytics_conversion",
+]
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_it_lists_every_model(client, alice, bob_link, model):
+    client.force_login(alice)
+    response = client.get(reverse(f"admin:{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_it_shows_the_full_copyable_referral_url(client, alice, bob_link):
+    client.force_login(alice)
+    response = client.get(reverse("admin:referrals_referrallink_change", args=[bob_link.pk]))
+    assert response.status_code == 200
+    assert f'value="{bob_link.referral_url}"' in response.content.decode()
+
+
+def test_it_edits_onboarding_fields_inline_on_the_campaign(client, alice, campaign):
+    client.force_login(alice)
+    response = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    assert 'name="fields-0-key"' in response.content.decode()
+
+
+def test_it_does_not_let_anyone_edit_the_event_log(client, alice, bob_link):
+    event = ReferralEvent.objects.create(link=bob_link, event_type="click")
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:analytics_referralevent_delete", args=[event.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 403
+    assert ReferralEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_it_searches_links_by_code(client, alice, bob_link, charlie_link):
+    client.force_login(alice)
+    url = reverse("admin:referrals_referrallink_changelist")
+    response = client.get(url, {"q": bob_link.referral_code})
+    body = response.content.decode()
+    assert "Bob on YouTube" in body
+    assert "Charlie on X" not in body

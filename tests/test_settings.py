@@ -1,0 +1,74 @@
+"""A malformed setting stops start-up with one line that names it; production is locked down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "DISCORD_", "SECRET_", "SECURE_"))
+}
+
+
+def manage(*args, **env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**CLEAN_ENV, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
+        ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL='mysql://x@y/z' is not supported"),
+        ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a URL"),
+        ("CLICK_DEDUPE_SECONDS", "an hour", "CLICK_DEDUPE_SECONDS='an hour' is not a whole number"),
+        ("IP_ANONYMIZATION", "raw", "IP_ANONYMIZATION='raw' is not one of: truncate, hash, none"),
+        ("DISCORD_API_BASE", "discord.com/api", "DISCORD_API_BASE='discord.com/api' is not a URL"),
+        ("DISCORD_CLIENT_ID", "my-app", "DISCORD_CLIENT_ID='my-app' is not a Discord application"),
+    ],
+)
+def test_it_stops_with_one_clear_line_on_a_malformed_value(variable, value, says):
+    result = manage("check", **{variable: value})
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_it_requires_a_secret_key_in_production():
+    result = manage("check", DJANGO_DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_deploy_check_passes_in_production():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_DEBUG="false",
+        SECRET_KEY="k" * 20 + "-production-secret-key-with-enough-entropy-x9",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
+        SECURE_HSTS_PRELOAD="true",
+        ALLOWED_HOSTS="invitetrail.example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_runs_on_the_embedded_defaults_without_any_variable():
+    result = manage("check")
+    assert result.returncode == 0, result.stderr
