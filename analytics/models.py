@@ -68,6 +68,7 @@ class ReferralEvent(models.Model):
             models.Index(fields=["link", "event_type", "created_at"], name="event_link_type_time"),
             models.Index(fields=["event_type", "created_at"], name="event_type_time"),
             models.Index(fields=["discord_user_id", "event_type"], name="event_member_type"),
+            models.Index(fields=["link", "visitor_id", "created_at"], name="event_link_visitor"),
         ]
 
     def __str__(self) -> str:

@@ -20,6 +20,21 @@ DEFAULT_WELCOME = (
 )
 
 
+def readable_text_on(background: str) -> str:
+    def channel(hex_pair: str) -> float:
+        c = int(hex_pair, 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    try:
+        r, g, b = (channel(background[i : i + 2]) for i in (1, 3, 5))
+    except (TypeError, ValueError):
+        return "#ffffff"
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    on_white = 1.05 / (luminance + 0.05)
+    on_dark = (luminance + 0.05) / 0.0565  # #111111 has a luminance of about 0.0065
+    return "#ffffff" if on_white >= on_dark else "#111111"
+
+
 class Campaign(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign_name = models.CharField(max_length=100)
@@ -131,6 +146,11 @@ class Campaign(models.Model):
         if self.ends_at and now >= self.ends_at:
             return "ended"
         return "live"
+
+    @property
+    def button_text_colour(self) -> str:
+        """White or near-black, whichever contrasts more with the brand colour (WCAG)."""
+        return readable_text_on(self.brand_color)
 
     @property
     def highlight_list(self) -> list[str]:

@@ -110,3 +110,18 @@ def env_database(name: str, default: str) -> dict:
         return environ.Env.db_url_config(value)
     except Exception as exc:  # django-environ raises assorted errors on bad URLs
         raise ImproperlyConfigured(f"{name} could not be parsed: {exc}") from None
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate limit written `COUNT/SECONDS` (e.g. 10/60); 0/… disables it."""
+    value = env_str(name, default)
+    count, _, seconds = value.partition("/")
+    try:
+        parsed = int(count), int(seconds)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write COUNT/SECONDS, e.g. 10/60."
+        ) from None
+    if parsed[0] < 0 or parsed[1] <= 0:
+        raise ImproperlyConfigured(f"{name}={value!r}: COUNT must be ≥ 0 and SECONDS > 0.")
+    return parsed

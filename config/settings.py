@@ -16,6 +16,7 @@ from config.env import (
     env_float,
     env_int,
     env_list,
+    env_rate,
     env_str,
     env_url,
 )
@@ -125,6 +126,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    "top-up-invite-pools": {"task": "referrals.tasks.top_up_all_pools_task", "schedule": 60.0},
+    "retire-invites": {"task": "referrals.tasks.retire_invites_task", "schedule": 300.0},
+}
 
 # --- Discord ----------------------------------------------------------------------------------
 DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN", "")
@@ -153,6 +158,12 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, min_value=0, max_value=1
 CLICK_DEDUPE_SECONDS = env_int("CLICK_DEDUPE_SECONDS", 3600, min_value=0)
 # How long a visitor waits for a fresh invite when the pool is empty before the fallback.
 INVITE_POOL_WAIT_SECONDS = env_float("INVITE_POOL_WAIT_SECONDS", 3.0, min_value=0.0)
+
+# Managed invites per guild we allow ourselves (Discord's limit is about 1000 per guild).
+GUILD_INVITE_CAP = env_int("GUILD_INVITE_CAP", 800, min_value=1, max_value=950)
+# Abuse limits on handing out invites (COUNT/SECONDS): per client address and per link.
+JOIN_RATE_LIMIT_PER_IP = env_rate("JOIN_RATE_LIMIT_PER_IP", "10/60")
+JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -199,6 +210,9 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "referrals.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Invitetrail API",

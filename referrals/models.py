@@ -115,3 +115,19 @@ class ManagedInvite(models.Model):
 
     def __str__(self) -> str:
         return self.discord_invite_code
+
+
+class UntrackedHandout(models.Model):
+    """A visitor sent to the campaign's fallback invite because Discord could not give a tracked
+    one: their join cannot be attributed, but the miss is counted, not lost."""
+
+    link = models.ForeignKey(ReferralLink, on_delete=models.PROTECT, related_name="untracked")
+    visitor_id = models.CharField(max_length=64, blank=True)
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.link.referral_code} @ {self.created_at:%Y-%m-%d %H:%M}"

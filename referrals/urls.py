@@ -1,9 +1,13 @@
 from django.urls import path
 
-from referrals import views
+from referrals import api, views
 
 app_name = "referrals"
 
 urlpatterns = [
     path("r/<str:code>", views.landing, name="landing"),
+    path("r/<str:code>/join", views.join, name="join"),
+    path("api/referral/<str:code>", api.track_click, name="api-track-click"),
+    path("api/referral/<str:code>/campaign", api.campaign_data, name="api-campaign"),
+    path("api/discord/create-managed-invite", api.create_managed_invite, name="api-create-invite"),
 ]

@@ -1,20 +1,157 @@
-"""Visitor-facing pages. The landing page proper (tracking, invites) arrives with issue 5."""
+"""Visitor-facing pages: the landing page (records the click) and "Join Discord" (an invite)."""
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+import secrets
 
-from referrals.codes import is_valid_code
-from referrals.models import ReferralLink
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from analytics.events import record_landing_visit, utm_parameters
+from analytics.privacy import anonymise_ip, client_ip
+from referrals import ratelimit
+from referrals.classify import CLICK, classify_visit
+from referrals.invites import NoInviteAvailable, hand_out_invite
+from referrals.links import LinkUnavailable, find_live_link
+
+VISITOR_COOKIE = "it_vid"
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
 
 
+@require_http_methods(["GET", "HEAD"])
 def landing(request: HttpRequest, code: str) -> HttpResponse:
-    if not is_valid_code(code):
-        raise Http404("No such referral link.")
-    link = (
-        ReferralLink.objects.select_related("campaign", "influencer")
-        .filter(referral_code=code)
-        .first()
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return unavailable(request, gone.status, gone.title, gone.message, gone.campaign)
+
+    visit = classify_visit(request.method, request.META.get("HTTP_USER_AGENT"))
+    visitor_id, new_visitor = visitor(request)
+    if visit.kind != CLICK:
+        visitor_id, new_visitor = "", False  # bots get no identity and no cookie
+    ip_address, ip_hash = anonymise_ip(client_ip(request))
+    record_landing_visit(
+        link,
+        visit,
+        visitor_id=visitor_id,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        referrer=request.META.get("HTTP_REFERER", ""),
+        ip_address=ip_address,
+        ip_hash=ip_hash,
+        utm=utm_parameters(request.GET),
     )
-    if link is None:
-        raise Http404("No such referral link.")
-    return render(request, "referrals/landing.html", {"link": link, "campaign": link.campaign})
+    campaign = link.campaign
+    canonical = link.build_url()
+    response = render(
+        request,
+        "referrals/landing.html",
+        {
+            "link": link,
+            "campaign": campaign,
+            "influencer_name": link.influencer.get_full_name() or link.influencer.username,
+            "join_url": reverse("referrals:join", args=[link.referral_code]),
+            "canonical_url": canonical,
+            "og_title": campaign.headline or campaign.campaign_name,
+            "og_description": (campaign.offer_title or campaign.description)[:200],
+            "og_image": campaign.hero_image_url,
+            "button_text_colour": campaign.button_text_colour,
+        },
+    )
+    response["Cache-Control"] = "private, no-store"  # every visit must reach us to be counted
+    if new_visitor:
+        set_visitor_cookie(response, visitor_id)
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, code: str) -> HttpResponse:
+    """The "Join Discord" form: a 302 to a tracked single-use invite (or the fallback)."""
+    if request.method == "GET":  # a bookmarked or reloaded join URL: back to the page
+        return redirect("referrals:landing", code=code)
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return unavailable(request, gone.status, gone.title, gone.message, gone.campaign)
+
+    wait = throttle(request, link)
+    if wait:
+        response = unavailable(
+            request,
+            429,
+            "Slow down a little",
+            "We've had a lot of requests from you.",
+            link.campaign,
+            retry_after_seconds=wait,
+            back_url=reverse("referrals:landing", args=[code]),
+        )
+        response["Retry-After"] = str(wait)
+        return response
+
+    visitor_id, new_visitor = visitor(request)
+    try:
+        handout = hand_out_invite(link, visitor_id)
+    except NoInviteAvailable:
+        return unavailable(
+            request,
+            503,
+            "Discord isn't answering",
+            "We couldn't get you an invite right now. Please try again in a minute.",
+            link.campaign,
+            back_url=reverse("referrals:landing", args=[code]),
+        )
+    response = HttpResponseRedirect(handout.url)
+    response["Cache-Control"] = "no-store"
+    if new_visitor:
+        set_visitor_cookie(response, visitor_id)
+    return response
+
+
+def throttle(request: HttpRequest, link) -> int | None:
+    """Seconds to wait if this caller or this link is over its invite rate limit."""
+    return ratelimit.hit(
+        "join-ip", client_ip(request) or "unknown", settings.JOIN_RATE_LIMIT_PER_IP
+    ) or ratelimit.hit("join-link", str(link.pk), settings.JOIN_RATE_LIMIT_PER_LINK)
+
+
+def visitor(request: HttpRequest) -> tuple[str, bool]:
+    """(visitor id, whether it is new) from the first-party cookie."""
+    current = request.COOKIES.get(VISITOR_COOKIE, "")
+    if 16 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
+        return current, False
+    return secrets.token_urlsafe(18), True
+
+
+def set_visitor_cookie(response: HttpResponse, visitor_id: str) -> None:
+    response.set_cookie(
+        VISITOR_COOKIE,
+        visitor_id,
+        max_age=VISITOR_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+
+
+def unavailable(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    message: str,
+    campaign=None,
+    *,
+    retry_after_seconds: int | None = None,
+    back_url: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "referrals/unavailable.html",
+        {
+            "title": title,
+            "message": message,
+            "campaign": campaign,
+            "retry_after_seconds": retry_after_seconds,
+            "back_url": back_url,
+        },
+        status=status,
+    )

@@ -56,3 +56,41 @@ def charlie_link(campaign, charlie):
     return ReferralLink.objects.create(
         campaign=campaign, influencer=charlie, title="Charlie on X", platform="x"
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit windows and locks live in the cache: every test starts with an empty one."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def _emulator_thread():
+    from botworker.emulator.server import Emulator
+
+    handle = Emulator.run_in_thread()
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def discord_emulator(_emulator_thread, settings, monkeypatch):
+    """The local Discord, freshly reset, with the app's settings pointed at it.
+
+    Faults are injected on its loop: `discord_emulator.call(discord_emulator.faults.X, …)`.
+    """
+    from botworker import discord_rest
+
+    _emulator_thread.reset()
+    # A fresh REST client too: rate-limit state learned in one test must not leak into the next.
+    monkeypatch.setattr(discord_rest, "_client", None)
+    settings.DISCORD_API_BASE = _emulator_thread.api_base
+    settings.DISCORD_BOT_TOKEN = discord.BOT_TOKEN
+    settings.DISCORD_INVITE_BASE = f"{_emulator_thread.base_url}/invite"
+    settings.DISCORD_CLIENT_ID = discord.APPLICATION_ID
+    settings.DISCORD_CLIENT_SECRET = discord.CLIENT_SECRET
+    return _emulator_thread

@@ -1,0 +1,253 @@
+"""A small synchronous Discord REST client for the web app and Celery tasks.
+
+The bot speaks to Discord through nextcord; everything else (creating and deleting invites,
+assigning roles after a conversion) goes through here. It honours Discord's rate limits (429
+`retry_after`, X-RateLimit-* buckets), retries 5xx and network errors with backoff, never waits
+past the caller's time budget, and raises typed errors carrying Discord's error code.
+"""
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_INVITE = 10006
+USER_AGENT = "DiscordBot (https://github.com/invitetrail/invitetrail, 1.0) Invitetrail"
+_MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
+_ID = re.compile(r"/\d{15,}")
+
+
+class DiscordError(Exception):
+    """Anything that kept a Discord call from succeeding."""
+
+
+class DiscordUnavailable(DiscordError):
+    """Discord could not be reached or kept failing (network error, timeout, 5xx)."""
+
+
+class DiscordRateLimited(DiscordError):
+    """Discord asked us to wait longer than the caller's budget allows."""
+
+    def __init__(self, retry_after: float, scope: str = "route") -> None:
+        super().__init__(f"rate limited ({scope}) for {retry_after:.2f} s")
+        self.retry_after = retry_after
+        self.scope = scope
+
+
+class DiscordHTTPError(DiscordError):
+    """Discord refused the request (4xx) with its JSON error body."""
+
+    def __init__(self, status: int, code: int, message: str, errors: Any = None) -> None:
+        super().__init__(f"{status} (code {code}): {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors
+
+
+@dataclass
+class _Bucket:
+    remaining: int = 1
+    resets_at: float = 0.0
+
+
+def route_key(method: str, path: str) -> str:
+    """Rate-limit key: method + path with ids blanked except the major parameter."""
+    match = _MAJOR.match(path)
+    head = match.group(0) if match else ""
+    return f"{method} {head}{_ID.sub('/{id}', path[len(head) :])}"
+
+
+class DiscordREST:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        token: str | None = None,
+        *,
+        timeout: float | None = None,
+        max_attempts: int = 4,
+    ) -> None:
+        self.base_url = (base_url or settings.DISCORD_API_BASE).rstrip("/")
+        self.token = token if token is not None else settings.DISCORD_BOT_TOKEN
+        self.timeout = timeout or settings.DISCORD_REQUEST_TIMEOUT
+        self.max_attempts = max_attempts
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = USER_AGENT
+        self._buckets: dict[str, _Bucket] = {}
+        self._global_until = 0.0
+        self._lock = threading.Lock()
+
+    # --- Endpoints we use ------------------------------------------------------------------
+    def create_invite(
+        self, channel_id: str, *, max_age: int, max_uses: int = 1, budget: float | None = None
+    ) -> dict:
+        body = {"max_age": max_age, "max_uses": max_uses, "unique": True, "temporary": False}
+        return self.request(
+            "POST",
+            f"/channels/{channel_id}/invites",
+            json=body,
+            budget=budget,
+            reason="Invitetrail managed invite",
+        )
+
+    def delete_invite(self, code: str, *, budget: float | None = None) -> bool:
+        """Delete an invite; False when Discord no longer has it (already used or expired)."""
+        try:
+            self.request("DELETE", f"/invites/{code}", budget=budget)
+        except DiscordHTTPError as exc:
+            if exc.code == UNKNOWN_INVITE:
+                return False
+            raise
+        return True
+
+    def guild_invites(self, guild_id: str, *, budget: float | None = None) -> list[dict]:
+        return self.request("GET", f"/guilds/{guild_id}/invites", budget=budget)
+
+    def add_member_role(self, guild_id: str, user_id: str, role_id: str) -> None:
+        self.request(
+            "PUT",
+            f"/guilds/{guild_id}/members/{user_id}/roles/{role_id}",
+            reason="Invitetrail onboarding completed",
+        )
+
+    # --- The mechanism ---------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        budget: float | None = None,
+        reason: str | None = None,
+    ) -> Any:
+        """One logical call: retries within `budget` seconds (default: no limit but attempts).
+
+        1. Wait out a known-exhausted bucket or global limit, if the budget allows.
+        2. Send; on 429 wait `retry_after` and try again; on 5xx or a network error back off
+           (0.5 s, 1 s, 2 s) and try again; each within the remaining budget and attempts.
+        3. 2xx → the JSON body (None for 204); other 4xx → DiscordHTTPError.
+        """
+        if not self.token:
+            raise DiscordUnavailable("DISCORD_BOT_TOKEN is not set")
+        deadline = time.monotonic() + budget if budget is not None else None
+        key = route_key(method, path)
+        headers = {"Authorization": f"Bot {self.token}"}
+        if reason:
+            headers["X-Audit-Log-Reason"] = reason
+        last_error: DiscordError = DiscordUnavailable("no attempt made")
+        for attempt in range(self.max_attempts):
+            self._wait_for_bucket(key, deadline)
+            timeout = self.timeout
+            if deadline is not None:
+                timeout = max(0.05, min(timeout, deadline - time.monotonic()))
+            try:
+                response = self.session.request(
+                    method, self.base_url + path, json=json, headers=headers, timeout=timeout
+                )
+            except requests.RequestException as exc:
+                last_error = DiscordUnavailable(f"{method} {key}: {exc.__class__.__name__}")
+                self._backoff(attempt, 0.5 * 2**attempt, deadline, last_error)
+                continue
+            self._learn_bucket(key, response)
+            if response.status_code == 429:
+                retry_after, scope = self._retry_after(response)
+                last_error = DiscordRateLimited(retry_after, scope)
+                if scope == "global":
+                    with self._lock:
+                        self._global_until = time.monotonic() + retry_after
+                self._backoff(attempt, retry_after, deadline, last_error)
+                continue
+            if response.status_code >= 500:
+                last_error = DiscordUnavailable(f"{method} {key}: HTTP {response.status_code}")
+                self._backoff(attempt, 0.5 * 2**attempt, deadline, last_error)
+                continue
+            if response.status_code >= 400:
+                raise self._http_error(response)
+            if response.status_code == 204 or not response.content:
+                return None
+            return response.json()
+        raise last_error
+
+    def _wait_for_bucket(self, key: str, deadline: float | None) -> None:
+        with self._lock:
+            bucket = self._buckets.get(key)
+            wait = max(self._global_until - time.monotonic(), 0.0)
+            if bucket and bucket.remaining <= 0:
+                wait = max(wait, bucket.resets_at - time.monotonic())
+        if wait > 0:
+            self._sleep_within(wait, deadline, DiscordRateLimited(wait, "bucket"))
+
+    def _learn_bucket(self, key: str, response: requests.Response) -> None:
+        remaining = response.headers.get("X-RateLimit-Remaining")
+        reset_after = response.headers.get("X-RateLimit-Reset-After")
+        if remaining is None or reset_after is None:
+            return
+        try:
+            bucket = _Bucket(int(remaining), time.monotonic() + float(reset_after))
+        except ValueError:
+            return
+        with self._lock:
+            self._buckets[key] = bucket
+
+    @staticmethod
+    def _retry_after(response: requests.Response) -> tuple[float, str]:
+        try:
+            body = response.json()
+            retry_after = float(body.get("retry_after", 1.0))
+            scope = "global" if body.get("global") else "route"
+        except (ValueError, AttributeError, TypeError):
+            retry_after = float(response.headers.get("Retry-After", 1.0) or 1.0)
+            scope = "route"
+        return min(max(retry_after, 0.0), 60.0), scope
+
+    def _backoff(
+        self, attempt: int, seconds: float, deadline: float | None, error: DiscordError
+    ) -> None:
+        if attempt + 1 >= self.max_attempts:
+            raise error
+        self._sleep_within(seconds, deadline, error)
+
+    @staticmethod
+    def _sleep_within(seconds: float, deadline: float | None, error: DiscordError) -> None:
+        if deadline is not None and time.monotonic() + seconds > deadline:
+            raise error
+        time.sleep(seconds)
+
+    @staticmethod
+    def _http_error(response: requests.Response) -> DiscordHTTPError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        return DiscordHTTPError(
+            response.status_code,
+            int(body.get("code") or 0),
+            str(body.get("message") or response.reason),
+            body.get("errors"),
+        )
+
+
+_client: DiscordREST | None = None
+_client_lock = threading.Lock()
+
+
+def discord() -> DiscordREST:
+    """The process-wide client (one session, shared rate-limit state), built from settings."""
+    global _client
+    with _client_lock:
+        if (
+            _client is None
+            or _client.base_url != settings.DISCORD_API_BASE.rstrip("/")
+            or (_client.token != settings.DISCORD_BOT_TOKEN)
+        ):
+            _client = DiscordREST()
+        return _client

@@ -1,0 +1,205 @@
+"""The seed's public JSON endpoints, with its request and response shapes.
+
+Errors are always `{"success": false, "error": "<plain sentence>"}` with a fitting status.
+"""
+
+import json
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.events import record_landing_visit, utm_parameters
+from analytics.privacy import anonymise_ip, client_ip
+from referrals.classify import CLICK, classify_visit
+from referrals.invites import NoInviteAvailable, hand_out_invite
+from referrals.links import LinkUnavailable, find_live_link
+from referrals.views import set_visitor_cookie, throttle, visitor
+
+MAX_BODY = 2048
+
+ERROR = inline_serializer(
+    "Error", {"success": serializers.BooleanField(), "error": serializers.CharField()}
+)
+INVITE_REQUEST = inline_serializer(
+    "CreateManagedInviteRequest", {"referral_code": serializers.CharField(max_length=64)}
+)
+INVITE_RESPONSE = inline_serializer(
+    "CreateManagedInviteResponse",
+    {"success": serializers.BooleanField(), "invite_url": serializers.URLField()},
+)
+CAMPAIGN_RESPONSE = inline_serializer(
+    "ReferralCampaign",
+    {
+        "referral_code": serializers.CharField(),
+        "title": serializers.CharField(),
+        "platform": serializers.CharField(),
+        "influencer_name": serializers.CharField(),
+        "campaign": inline_serializer(
+            "CampaignLanding",
+            {
+                "id": serializers.UUIDField(),
+                "campaign_name": serializers.CharField(),
+                "headline": serializers.CharField(),
+                "offer_title": serializers.CharField(),
+                "description": serializers.CharField(),
+                "highlights": serializers.ListField(child=serializers.CharField()),
+                "hero_image_url": serializers.CharField(),
+                "brand_color": serializers.CharField(),
+                "button_label": serializers.CharField(),
+                "guild_id": serializers.CharField(),
+            },
+        ),
+    },
+)
+GONE = {404: OpenApiResponse(ERROR), 410: OpenApiResponse(ERROR)}
+
+
+def error(status: int, message: str, **headers: str) -> Response:
+    return Response({"success": False, "error": message}, status=status, headers=headers)
+
+
+@extend_schema(
+    summary="Record a click on a referral link (as the landing page does)",
+    description="The seed's clients send HEAD; GET is accepted and behaves the same.",
+    responses={200: None, **GONE},
+)
+@api_view(["GET", "HEAD"])
+def track_click(request: Request, code: str) -> Response:
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return error(gone.status, gone.message)
+    # HEAD is this endpoint's contract, not a link unfurler's probe: classify by agent alone.
+    visit = classify_visit("GET", request.META.get("HTTP_USER_AGENT"))
+    visitor_id, new_visitor = visitor(request)
+    if visit.kind != CLICK:
+        visitor_id, new_visitor = "", False
+    ip_address, ip_hash = anonymise_ip(client_ip(request))
+    record_landing_visit(
+        link,
+        visit,
+        visitor_id=visitor_id,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        referrer=request.META.get("HTTP_REFERER", ""),
+        ip_address=ip_address,
+        ip_hash=ip_hash,
+        utm=utm_parameters(request.GET),
+    )
+    response = Response(status=200)
+    if new_visitor:
+        set_visitor_cookie(response, visitor_id)
+    return response
+
+
+@extend_schema(
+    summary="The campaign and landing data for a referral code",
+    responses={200: CAMPAIGN_RESPONSE, **GONE},
+)
+@api_view(["GET"])
+def campaign_data(request: Request, code: str) -> Response:
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return error(gone.status, gone.message)
+    campaign = link.campaign
+    return Response(
+        {
+            "referral_code": link.referral_code,
+            "title": link.title,
+            "platform": link.platform,
+            "influencer_name": link.influencer.get_full_name() or link.influencer.username,
+            "campaign": {
+                "id": str(campaign.pk),
+                "campaign_name": campaign.campaign_name,
+                "headline": campaign.headline,
+                "offer_title": campaign.offer_title,
+                "description": campaign.description,
+                "highlights": campaign.highlight_list,
+                "hero_image_url": campaign.hero_image_url,
+                "brand_color": campaign.brand_color,
+                "button_label": campaign.button_label,
+                "guild_id": campaign.guild_id,
+            },
+        }
+    )
+
+
+@extend_schema(
+    summary="Hand out a tracked single-use Discord invite for a referral code",
+    request=INVITE_REQUEST,
+    responses={
+        200: INVITE_RESPONSE,
+        400: OpenApiResponse(ERROR, description="Malformed, wrongly typed or oversized body"),
+        **GONE,
+        429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After"),
+        503: OpenApiResponse(ERROR, description="Discord unreachable and no fallback invite"),
+    },
+)
+@api_view(["POST"])
+def create_managed_invite(request: Request) -> Response:
+    code, problem = read_referral_code(request)
+    if problem:
+        return error(400, problem)
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return error(gone.status, gone.message)
+    wait = throttle(request, link)
+    if wait:
+        return error(
+            429, f"Too many requests: try again in {wait} seconds.", **{"Retry-After": str(wait)}
+        )
+    visitor_id, new_visitor = visitor(request)
+    try:
+        handout = hand_out_invite(link, visitor_id)
+    except NoInviteAvailable:
+        return error(
+            503, "Discord is not answering: try again in a minute.", **{"Retry-After": "60"}
+        )
+    response = Response({"success": True, "invite_url": handout.url})
+    if new_visitor:
+        set_visitor_cookie(response, visitor_id)
+    return response
+
+
+def read_referral_code(request: Request) -> tuple[str, str]:
+    """(code, "") from a JSON body `{"referral_code": "…"}`, or ("", what is wrong)."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY:
+        return "", f"The request body is too large (at most {MAX_BODY} bytes)."
+    raw = request.body
+    if len(raw) > MAX_BODY:
+        return "", f"The request body is too large (at most {MAX_BODY} bytes)."
+    if not raw.strip():
+        return "", 'The request body is empty: send {"referral_code": "…"}.'
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return "", 'The request body is not valid JSON: send {"referral_code": "…"}.'
+    if not isinstance(body, dict):
+        return "", 'The request body must be a JSON object: {"referral_code": "…"}.'
+    code = body.get("referral_code")
+    if code is None:
+        return "", "referral_code is missing."
+    if not isinstance(code, str):
+        return "", "referral_code must be a string."
+    if not code or len(code) > 64:
+        return "", "referral_code must be 1 to 64 characters."
+    return code, ""
+
+
+def exception_handler(exc, context) -> Response | None:
+    """DRF's own errors (405, unsupported media type…) in the same shape as ours."""
+    from rest_framework.views import exception_handler as drf_handler
+
+    response = drf_handler(exc, context)
+    if response is not None:
+        detail = response.data.get("detail") if isinstance(response.data, dict) else None
+        response.data = {"success": False, "error": str(detail or exc)}
+    return response

@@ -1,0 +1,195 @@
+"""Managed invites against the local Discord: the pool, assignment, failures, clean-up."""
+
+import logging
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from botworker.emulator import defaults as discord
+from referrals.invites import retire_invites, top_up_pool
+from referrals.models import ManagedInvite, UntrackedHandout
+from tests.test_classify import WINDOWS_CHROME
+
+CREATE_ROUTE = "POST /channels/*/invites"
+
+
+def join(client, link, **extra):
+    return client.post(f"/r/{link.referral_code}/join", HTTP_USER_AGENT=WINDOWS_CHROME, **extra)
+
+
+def discord_invites(emulator):
+    return {invite["code"]: invite for invite in emulator.invites(discord.GUILD_ID)}
+
+
+def test_the_visitor_is_sent_to_a_single_use_invite_bound_to_the_link(
+    client, bob_link, discord_emulator
+):
+    # Given the landing page was visited
+    assert (
+        client.get(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME).status_code
+        == 200
+    )
+
+    # When the visitor presses "Join Discord"
+    response = join(client, bob_link)
+
+    # Then they are redirected to an invite that Discord holds as single-use,
+    # and discord_invite_links binds it to bob's link and this visitor
+    assert response.status_code == 302
+    code = response["Location"].rsplit("/", 1)[-1]
+    assert response["Location"] == f"{discord_emulator.base_url}/invite/{code}"
+    held = discord_invites(discord_emulator)[code]
+    assert (held["max_uses"], held["uses"]) == (1, 0)
+    assert held["channel"]["id"] == discord.INVITE_CHANNEL_ID
+    invite = ManagedInvite.objects.get(discord_invite_code=code)
+    assert invite.referral_link == bob_link
+    assert invite.status == ManagedInvite.Status.ASSIGNED
+    assert invite.visitor_id == client.cookies["it_vid"].value
+
+
+def test_it_fills_the_pool_to_the_campaigns_size(campaign, discord_emulator):
+    campaign.invite_pool_size = 4
+    campaign.save()
+
+    assert top_up_pool(campaign.pk) == 4
+    assert top_up_pool(campaign.pk) == 0  # already full
+
+    pooled = ManagedInvite.objects.filter(status="pooled")
+    assert pooled.count() == 4
+    assert set(pooled.values_list("discord_invite_code", flat=True)) <= set(
+        discord_invites(discord_emulator)
+    )
+
+
+def test_a_pooled_invite_is_handed_out_without_calling_discord(client, bob_link, discord_emulator):
+    top_up_pool(bob_link.campaign_id)
+    discord_emulator.call(discord_emulator.faults.inject_failure, CREATE_ROUTE, count=None)
+
+    response = join(client, bob_link)
+
+    assert response.status_code == 302
+    assert ManagedInvite.objects.filter(status="assigned", referral_link=bob_link).count() == 1
+    assert UntrackedHandout.objects.count() == 0
+
+
+def test_two_visitors_never_get_the_same_invite(client, bob_link, charlie_link, discord_emulator):
+    from django.test import Client
+
+    first = join(client, bob_link)["Location"]
+    second = join(Client(), charlie_link)["Location"]
+    assert first != second
+    assert ManagedInvite.objects.filter(status="assigned").count() == 2
+
+
+@pytest.mark.parametrize("fault", ["5xx", "429", "timeout"])
+def test_when_discord_fails_the_visitor_still_gets_the_fallback_invite(
+    client, bob_link, discord_emulator, settings, caplog, fault
+):
+    # Given an empty pool and a Discord that cannot create invites
+    settings.INVITE_POOL_WAIT_SECONDS = 0.5
+    bob_link.campaign.fallback_invite_url = "https://discord.gg/launch-lobby"
+    bob_link.campaign.save()
+    faults = discord_emulator.faults
+    if fault == "5xx":
+        discord_emulator.call(faults.inject_failure, CREATE_ROUTE, status=503, count=None)
+    elif fault == "429":
+        discord_emulator.call(faults.inject_rate_limit, CREATE_ROUTE, count=100, retry_after=5)
+    else:
+        discord_emulator.call(faults.set_latency, CREATE_ROUTE, 2.0)
+
+    # When the visitor joins
+    with caplog.at_level(logging.WARNING, logger="referrals.invites"):
+        response = join(client, bob_link)
+
+    # Then they reach Discord anyway, the miss is recorded and logged once with ids
+    assert response.status_code == 302
+    assert response["Location"] == "https://discord.gg/launch-lobby"
+    handout = UntrackedHandout.objects.get()
+    assert handout.link == bob_link
+    warnings = [r for r in caplog.records if r.name == "referrals.invites"]
+    assert len(warnings) == 1
+    assert bob_link.referral_code in warnings[0].getMessage()
+    assert str(bob_link.campaign_id) in warnings[0].getMessage()
+    assert ManagedInvite.objects.filter(status="assigned").count() == 0
+
+
+def test_without_a_fallback_the_visitor_is_told_to_retry(
+    client, bob_link, discord_emulator, settings
+):
+    settings.INVITE_POOL_WAIT_SECONDS = 0.5
+    discord_emulator.call(discord_emulator.faults.inject_failure, CREATE_ROUTE, count=None)
+
+    response = join(client, bob_link)
+
+    assert response.status_code == 503
+    assert "try again in a minute" in response.content.decode()
+    assert UntrackedHandout.objects.count() == 0
+
+
+def test_an_ip_over_its_limit_gets_429_and_when_to_retry(
+    client, bob_link, discord_emulator, settings
+):
+    settings.JOIN_RATE_LIMIT_PER_IP = (2, 60)
+    assert join(client, bob_link).status_code == 302
+    assert join(client, bob_link).status_code == 302
+
+    response = join(client, bob_link)
+
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "Please try again in" in response.content.decode()
+    assert ManagedInvite.objects.filter(status="assigned").count() == 2
+
+
+def test_a_link_over_its_limit_gets_429_from_the_api(client, bob_link, discord_emulator, settings):
+    settings.JOIN_RATE_LIMIT_PER_LINK = (1, 60)
+    body = {"referral_code": bob_link.referral_code}
+    first = client.post("/api/discord/create-managed-invite", body, content_type="application/json")
+    second = client.post(
+        "/api/discord/create-managed-invite", body, content_type="application/json"
+    )
+    assert first.status_code == 200
+    assert first.json()["invite_url"].startswith(discord_emulator.base_url)
+    assert second.status_code == 429
+    assert second.json()["success"] is False
+    assert "Retry-After" in second
+
+
+def test_it_retires_expired_and_stale_invites(campaign, discord_emulator):
+    # Given a pool of three: one long expired, one about to expire, one fresh
+    campaign.invite_pool_size = 3
+    campaign.save()
+    top_up_pool(campaign.pk)
+    expired, stale, fresh = ManagedInvite.objects.order_by("created_at")
+    now = timezone.now()
+    ManagedInvite.objects.filter(pk=expired.pk).update(expires_at=now - timedelta(seconds=1))
+    ManagedInvite.objects.filter(pk=stale.pk).update(expires_at=now + timedelta(seconds=30))
+
+    counts = retire_invites(now)
+
+    assert counts == {"expired": 1, "revoked": 1}
+    states = dict(ManagedInvite.objects.values_list("pk", "status"))
+    assert states == {expired.pk: "expired", stale.pk: "revoked", fresh.pk: "pooled"}
+    assert stale.discord_invite_code not in discord_invites(discord_emulator)
+    assert fresh.discord_invite_code in discord_invites(discord_emulator)
+
+
+def test_it_revokes_the_pool_of_a_campaign_that_ended(campaign, discord_emulator):
+    top_up_pool(campaign.pk)
+    campaign.is_active = False
+    campaign.save()
+
+    retire_invites()
+
+    assert not ManagedInvite.objects.filter(status="pooled").exists()
+    assert discord_invites(discord_emulator) == {}
+
+
+def test_it_stays_under_the_guild_invite_cap(campaign, discord_emulator, settings):
+    settings.GUILD_INVITE_CAP = 2
+    campaign.invite_pool_size = 5
+    campaign.save()
+
+    assert top_up_pool(campaign.pk) == 2
+    assert len(discord_invites(discord_emulator)) == 2

@@ -1,0 +1,153 @@
+"""GET /r/<code>: the campaign's page, and an honest click count."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from analytics.models import ReferralEvent
+from tests.test_classify import IPHONE, WINDOWS_CHROME
+
+
+def visit(client, link, agent=WINDOWS_CHROME, **extra):
+    return client.get(f"/r/{link.referral_code}", HTTP_USER_AGENT=agent, **extra)
+
+
+def test_it_renders_the_campaign_page(client, bob_link):
+    response = visit(client, bob_link)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Join the launch" in body
+    assert f'action="/r/{bob_link.referral_code}/join"' in body
+    assert 'name="csrfmiddlewaretoken"' in body
+    assert f'<meta property="og:url" content="{bob_link.referral_url}"' in body
+
+
+def test_it_records_a_click_with_what_it_knows_of_the_visitor(client, bob_link, settings):
+    settings.IP_ANONYMIZATION = "truncate"
+    response = visit(
+        client,
+        bob_link,
+        IPHONE + "",
+        REMOTE_ADDR="203.0.113.77",
+        HTTP_REFERER="https://t.co/abc",
+        QUERY_STRING="utm_source=x&utm_campaign=summer&other=ignored",
+    )
+    event = ReferralEvent.objects.get()
+    bob_link.refresh_from_db()
+    assert bob_link.clicks == 1
+    assert (event.event_type, event.is_unique, event.device_type, event.os) == (
+        "click",
+        True,
+        "mobile",
+        "iOS",
+    )
+    assert event.ip_address == "203.0.113.0"
+    assert event.referrer == "https://t.co/abc"
+    assert event.metadata == {"utm": {"utm_source": "x", "utm_campaign": "summer"}}
+    assert event.visitor_id == response.cookies["it_vid"].value
+
+
+def test_it_records_a_repeat_visit_inside_the_window_without_counting_it(client, bob_link):
+    visit(client, bob_link)
+    visit(client, bob_link)
+    bob_link.refresh_from_db()
+    assert bob_link.clicks == 1
+    assert list(
+        ReferralEvent.objects.order_by("created_at").values_list("is_unique", flat=True)
+    ) == [
+        True,
+        False,
+    ]
+
+
+def test_it_counts_a_repeat_visit_outside_the_window(client, bob_link, settings):
+    settings.CLICK_DEDUPE_SECONDS = 3600
+    visit(client, bob_link)
+    ReferralEvent.objects.update(created_at=timezone.now() - timedelta(seconds=3601))
+    visit(client, bob_link)
+    bob_link.refresh_from_db()
+    assert bob_link.clicks == 2
+
+
+def test_it_counts_two_different_visitors(client, bob_link):
+    visit(client, bob_link)
+    client.cookies.clear()
+    visit(client, bob_link)
+    bob_link.refresh_from_db()
+    assert bob_link.clicks == 2
+
+
+@pytest.mark.parametrize("agent", ["Twitterbot/1.0", "Mozilla/5.0 (compatible; Discordbot/2.0)"])
+def test_it_records_crawlers_as_previews_and_counts_nothing(client, bob_link, agent):
+    response = visit(client, bob_link, agent)
+    bob_link.refresh_from_db()
+    assert response.status_code == 200
+    assert "og:title" in response.content.decode()
+    assert bob_link.clicks == 0
+    assert ReferralEvent.objects.get().event_type == "preview"
+    assert "it_vid" not in response.cookies
+
+
+def test_it_records_a_head_request_as_a_preview(client, bob_link):
+    response = client.head(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+    bob_link.refresh_from_db()
+    assert response.status_code == 200
+    assert bob_link.clicks == 0
+    assert ReferralEvent.objects.get().event_type == "preview"
+
+
+@pytest.mark.parametrize("code", ["nope-aaaaaaaaaaaaaaaa", "UPPER", "a" * 65, "bad%20code", "x.y"])
+def test_it_answers_404_for_unknown_or_malformed_codes(client, db, code):
+    response = client.get(f"/r/{code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+    assert response.status_code == 404
+    assert "Link not found" in response.content.decode()
+    assert ReferralEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ("link_off", "no longer active"),
+        ("link_expired", "has expired"),
+        ("campaign_off", "has ended"),
+        ("campaign_ended", "has ended"),
+        ("campaign_not_started", "opens on"),
+    ],
+)
+def test_it_answers_410_with_the_reason_when_a_link_cannot_be_used(client, bob_link, change, says):
+    now = timezone.now()
+    campaign = bob_link.campaign
+    if change == "link_off":
+        bob_link.is_active = False
+    elif change == "link_expired":
+        bob_link.expires_at = now - timedelta(minutes=1)
+    elif change == "campaign_off":
+        campaign.is_active = False
+    elif change == "campaign_ended":
+        campaign.ends_at = now - timedelta(minutes=1)
+    else:
+        campaign.starts_at = now + timedelta(days=2)
+    bob_link.save()
+    campaign.save()
+
+    response = visit(client, bob_link)
+
+    assert response.status_code == 410
+    assert says in response.content.decode()
+    assert ReferralEvent.objects.count() == 0
+    bob_link.refresh_from_db()
+    assert bob_link.clicks == 0
+
+
+def test_a_get_on_the_join_url_goes_back_to_the_page(client, bob_link):
+    response = client.get(f"/r/{bob_link.referral_code}/join")
+    assert response.status_code == 302
+    assert response["Location"] == f"/r/{bob_link.referral_code}"
+
+
+def test_the_join_form_requires_the_csrf_token(bob_link):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(f"/r/{bob_link.referral_code}/join")
+    assert response.status_code == 403
