@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html
 
-from referrals.models import ManagedInvite, ReferralLink
+from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
 
 
 @admin.register(ReferralLink)
@@ -74,6 +74,23 @@ class ManagedInviteAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         # Invites are created on Discord by the invite pool, never typed in by hand.
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(UntrackedHandout)
+class UntrackedHandoutAdmin(admin.ModelAdmin):
+    """Visitors sent to a fallback invite: joins that cannot be attributed, and why."""
+
+    list_display = ["created_at", "link", "reason"]
+    list_filter = ["link__campaign"]
+    search_fields = ["link__referral_code", "reason"]
+    list_select_related = ["link"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -12,6 +12,7 @@ MODELS = [
     "analytics_referralevent",
     "analytics_onboardingresponse",
     "analytics_conversion",
+    "referrals_untrackedhandout",
 ]
 
 

@@ -1,0 +1,74 @@
+"""The REST client against the local Discord: retries, rate limits and typed errors."""
+
+import pytest
+
+from botworker.discord_rest import (
+    DiscordHTTPError,
+    DiscordRateLimited,
+    DiscordREST,
+    DiscordUnavailable,
+    route_key,
+)
+from botworker.emulator import defaults as discord
+
+CREATE = "POST /channels/*/invites"
+
+
+@pytest.fixture
+def rest(discord_emulator):
+    return DiscordREST(discord_emulator.api_base, discord.BOT_TOKEN, timeout=2)
+
+
+def test_it_creates_a_single_use_invite(rest, discord_emulator):
+    invite = rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600)
+    assert (invite["max_uses"], invite["max_age"]) == (1, 600)
+    assert invite["code"] in {i["code"] for i in discord_emulator.invites()}
+
+
+def test_it_retries_a_5xx_and_succeeds(rest, discord_emulator):
+    discord_emulator.call(discord_emulator.faults.inject_failure, CREATE, status=502, count=2)
+    assert rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600)["code"]
+
+
+def test_it_waits_out_a_429_and_succeeds(rest, discord_emulator):
+    discord_emulator.call(
+        discord_emulator.faults.inject_rate_limit, CREATE, count=1, retry_after=0.05
+    )
+    assert rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600)["code"]
+
+
+def test_it_gives_up_on_a_429_longer_than_its_budget(rest, discord_emulator):
+    discord_emulator.call(discord_emulator.faults.inject_rate_limit, CREATE, count=1, retry_after=9)
+    with pytest.raises(DiscordRateLimited) as caught:
+        rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600, budget=1)
+    assert caught.value.retry_after == 9
+
+
+def test_it_raises_discords_error_code(rest):
+    with pytest.raises(DiscordHTTPError) as caught:
+        rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=700_000)
+    assert (caught.value.status, caught.value.code) == (400, 50035)
+
+
+def test_it_reports_an_unknown_invite_as_already_gone(rest):
+    assert rest.delete_invite("doesNotExist") is False
+
+
+def test_it_reports_persistent_failure_as_unavailable(rest, discord_emulator):
+    discord_emulator.call(discord_emulator.faults.inject_failure, CREATE, count=None)
+    with pytest.raises(DiscordUnavailable):
+        rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600, budget=2)
+
+
+def test_it_refuses_to_call_without_a_token(discord_emulator):
+    with pytest.raises(DiscordUnavailable, match="DISCORD_BOT_TOKEN"):
+        DiscordREST(discord_emulator.api_base, "").guild_invites(discord.GUILD_ID)
+
+
+def test_rate_limit_keys_keep_the_major_parameter():
+    assert route_key("POST", "/channels/1300000000000000200/invites") == (
+        "POST /channels/1300000000000000200/invites"
+    )
+    assert route_key("PUT", "/guilds/1300000000000000100/members/1300000000000000500/roles/1") == (
+        "PUT /guilds/1300000000000000100/members/{id}/roles/1"
+    )
