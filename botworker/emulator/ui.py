@@ -77,7 +77,7 @@ def _user_picker(
     options = "".join(_option(u, selected) for u in _humans(emu) if u.id not in exclude)
     return (
         "<label for=user_id>Test user</label><select name=user_id id=user_id>"
-        f"<option value=''>➕ a new test user</option>{options}</select>"
+        f"<option value=''>(a new test user)</option>{options}</select>"
         "<label for=username>Name for a new user (optional)</label>"
         "<input name=username id=username maxlength=32>"
     )
