@@ -1,5 +1,6 @@
 """Analytics: the append-only event log (the source of truth), onboarding answers, conversions."""
 
+import secrets
 import uuid
 
 from django.db import models
@@ -129,3 +130,46 @@ class Conversion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.discord_user_id} → {self.campaign}"
+
+
+class OnboardingSession(models.Model):
+    """A member's onboarding for one campaign: what the welcome button points at.
+
+    Its short random id is the button's custom_id payload, so buttons keep working after a bot
+    restart and never carry user data (Discord allows 100 characters in a custom_id).
+    """
+
+    class Status(models.TextChoices):
+        WELCOMED = "welcomed", "Welcomed"
+        STARTED = "started", "Started"
+        COMPLETED = "completed", "Completed"
+
+    id = models.CharField(primary_key=True, max_length=24, editable=False)
+    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sessions")
+    link = models.ForeignKey(
+        ReferralLink, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions"
+    )
+    referral_code = models.CharField(max_length=64, blank=True)
+    guild_id = models.CharField(max_length=20)
+    discord_user_id = models.CharField(max_length=20)
+    discord_username = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WELCOMED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "discord_user_id"], name="onboarding_session_unique_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.discord_user_id} in {self.campaign}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.id:
+            self.id = secrets.token_urlsafe(12)
+        super().save(*args, **kwargs)

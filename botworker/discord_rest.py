@@ -117,6 +117,14 @@ class DiscordREST:
             reason="Invitetrail onboarding completed",
         )
 
+    def followup(self, application_id: str, token: str, content: str) -> None:
+        """An ephemeral follow-up to an interaction (valid 15 minutes after it)."""
+        self.request(
+            "POST",
+            f"/webhooks/{application_id}/{token}",
+            json={"content": content[:2000], "flags": 64},
+        )
+
     # --- The mechanism ---------------------------------------------------------------------
     def request(
         self,

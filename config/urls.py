@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from analytics import api as analytics_api
 from config import views
 
 admin.site.site_header = "Invitetrail"
@@ -13,5 +14,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/discord-bot/onboarding", analytics_api.onboarding_session, name="api-bot-onboarding"),
     path("", include("referrals.urls")),
 ]

@@ -165,25 +165,31 @@ def create_managed_invite(request: Request) -> Response:
     return response
 
 
-def read_referral_code(request: Request) -> tuple[str, str]:
-    """(code, "") from a JSON body `{"referral_code": "…"}`, or ("", what is wrong)."""
+def read_json_object(request: Request, example: str = "{…}") -> tuple[dict, str]:
+    """({…}, "") from a small JSON object body, or ({}, what is wrong with it)."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BODY:
-        return "", f"The request body is too large (at most {MAX_BODY} bytes)."
+    if length > MAX_BODY or len(request.body) > MAX_BODY:
+        return {}, f"The request body is too large (at most {MAX_BODY} bytes)."
     raw = request.body
-    if len(raw) > MAX_BODY:
-        return "", f"The request body is too large (at most {MAX_BODY} bytes)."
     if not raw.strip():
-        return "", 'The request body is empty: send {"referral_code": "…"}.'
+        return {}, f"The request body is empty: send {example}."
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
-        return "", 'The request body is not valid JSON: send {"referral_code": "…"}.'
+        return {}, f"The request body is not valid JSON: send {example}."
     if not isinstance(body, dict):
-        return "", 'The request body must be a JSON object: {"referral_code": "…"}.'
+        return {}, f"The request body must be a JSON object: {example}."
+    return body, ""
+
+
+def read_referral_code(request: Request) -> tuple[str, str]:
+    """(code, "") from a JSON body `{"referral_code": "…"}`, or ("", what is wrong)."""
+    body, problem = read_json_object(request, '{"referral_code": "…"}')
+    if problem:
+        return "", problem
     code = body.get("referral_code")
     if code is None:
         return "", "referral_code is missing."

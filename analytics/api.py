@@ -1,0 +1,118 @@
+"""The bot-facing API: `POST /api/discord-bot/onboarding`, for bots other than ours."""
+
+import hmac
+import uuid
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from analytics.models import OnboardingSession
+from campaigns.models import Campaign
+from campaigns.validators import is_snowflake
+from referrals.api import ERROR, error, read_json_object
+from referrals.models import ReferralLink
+
+SESSION_REQUEST = inline_serializer(
+    "OnboardingSessionRequest",
+    {
+        "campaign_id": serializers.UUIDField(),
+        "discord_user_id": serializers.CharField(),
+        "discord_username": serializers.CharField(max_length=64),
+        "referral_code": serializers.CharField(required=False, allow_blank=True),
+    },
+)
+SESSION_RESPONSE = inline_serializer(
+    "OnboardingSessionResponse",
+    {
+        "success": serializers.BooleanField(),
+        "created": serializers.BooleanField(),
+        "session_id": serializers.CharField(),
+        "status": serializers.CharField(),
+        "campaign_id": serializers.UUIDField(),
+        "referral_code": serializers.CharField(),
+    },
+)
+
+
+@extend_schema(
+    summary="Create or return a member's onboarding session (Authorization: Bearer BOT_API_TOKEN)",
+    request=SESSION_REQUEST,
+    responses={
+        200: SESSION_RESPONSE,
+        201: SESSION_RESPONSE,
+        400: OpenApiResponse(ERROR),
+        401: OpenApiResponse(ERROR),
+        404: OpenApiResponse(ERROR),
+    },
+)
+@api_view(["POST"])
+def onboarding_session(request: Request) -> Response:
+    if not settings.BOT_API_TOKEN:
+        return error(401, "The bot API is disabled: set BOT_API_TOKEN on the server.")
+    presented = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(presented.encode(), settings.BOT_API_TOKEN.encode()):
+        return error(401, "Missing or wrong token: send Authorization: Bearer <BOT_API_TOKEN>.")
+    body, problem = read_json_object(request)
+    if problem:
+        return error(400, problem)
+    fields, problem = _validate(body)
+    if problem:
+        return error(400, problem)
+    campaign = Campaign.objects.filter(pk=fields["campaign_id"]).first()
+    if campaign is None:
+        return error(404, "No campaign has that campaign_id.")
+    link = None
+    if fields["referral_code"]:
+        link = ReferralLink.objects.filter(
+            referral_code=fields["referral_code"], campaign=campaign
+        ).first()
+        if link is None:
+            return error(404, "No referral link of this campaign has that referral_code.")
+    session, created = OnboardingSession.objects.get_or_create(
+        campaign=campaign,
+        discord_user_id=fields["discord_user_id"],
+        defaults={
+            "link": link,
+            "referral_code": link.referral_code if link else "",
+            "guild_id": campaign.guild_id,
+            "discord_username": fields["discord_username"],
+        },
+    )
+    return Response(
+        {
+            "success": True,
+            "created": created,
+            "session_id": session.pk,
+            "status": session.status,
+            "campaign_id": str(campaign.pk),
+            "referral_code": session.referral_code,
+        },
+        status=201 if created else 200,
+    )
+
+
+def _validate(body: dict) -> tuple[dict, str]:
+    campaign_id = body.get("campaign_id")
+    user_id = body.get("discord_user_id")
+    username = body.get("discord_username", "")
+    code = body.get("referral_code") or ""
+    try:
+        campaign_uuid = uuid.UUID(str(campaign_id))
+    except ValueError:
+        return {}, "campaign_id must be a campaign's UUID."
+    if not is_snowflake(user_id):
+        return {}, "discord_user_id must be a Discord user id (a string of 17 to 20 digits)."
+    if not isinstance(username, str) or len(username) > 64:
+        return {}, "discord_username must be a string of at most 64 characters."
+    if not isinstance(code, str) or len(code) > 64:
+        return {}, "referral_code must be a string of at most 64 characters."
+    return {
+        "campaign_id": campaign_uuid,
+        "discord_user_id": user_id,
+        "discord_username": username,
+        "referral_code": code,
+    }, ""

@@ -1,0 +1,257 @@
+"""Onboarding: a campaign's form as Discord modal steps, validated answers, completion.
+
+Plain functions over the database; the bot's onboarding extension turns their results into
+modals and messages. Only the member a session belongs to can use it.
+"""
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
+from campaigns.models import OnboardingField
+
+log = logging.getLogger(__name__)
+
+FIELDS_PER_MODAL = 5  # Discord: at most 5 action rows (text inputs) in a modal
+MAX_VALUE = 4000  # Discord: a text input's value is at most 4000 characters
+Session = OnboardingSession
+Type = OnboardingField.FieldType
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One modal text input."""
+
+    key: str
+    label: str
+    paragraph: bool
+    required: bool
+    placeholder: str
+    min_length: int | None
+    max_length: int | None
+    value: str = ""  # the member's earlier answer, to prefill
+
+
+@dataclass(frozen=True)
+class Step:
+    session_id: str
+    index: int  # 0-based
+    total: int
+    title: str  # ≤ 45 characters
+    fields: tuple[FieldSpec, ...]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bot should show. status: step | invalid | done | completed | not_yours | unknown."""
+
+    status: str
+    message: str = ""
+    step: Step | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def begin(session_id: str, member_id: str, reply_to: tuple[str, str] | None = None) -> Outcome:
+    """The "Start onboarding" button: record `onboarding_start` once and give the first step
+    the member has not finished (all steps answered → complete now)."""
+    session = _session(session_id)
+    if session is None:
+        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
+    if session.discord_user_id != member_id:
+        return Outcome("not_yours", "This button belongs to another member's welcome.")
+    if session.status == Session.Status.COMPLETED:
+        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    _record_start(session)
+    steps = _steps(session)
+    if not steps:
+        return _complete(session, reply_to)
+    answered = _answers(session)
+    for step in steps:
+        if any(f.required and not answered.get(f.key) for f in step.fields):
+            return Outcome("step", step=step)
+    return Outcome("step", step=steps[-1])
+
+
+def submit(
+    session_id: str,
+    member_id: str,
+    index: int,
+    values: dict[str, str],
+    reply_to: tuple[str, str] | None = None,
+) -> Outcome:
+    """A modal step submitted: store every valid answer at once, then the next step, the same
+    step again with what was wrong, or completion.
+
+    `reply_to` is (application id, interaction token): the conversion task uses it to tell the
+    member, in an ephemeral follow-up, about roles it could not give.
+    """
+    session = _session(session_id)
+    if session is None:
+        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
+    if session.discord_user_id != member_id:
+        return Outcome("not_yours", "This form belongs to another member.")
+    if session.status == Session.Status.COMPLETED:
+        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    fields = list(session.campaign.fields.all())
+    chunk = fields[index * FIELDS_PER_MODAL : (index + 1) * FIELDS_PER_MODAL]
+    if not chunk:
+        return Outcome("unknown", "That form step no longer exists. Press the button again.")
+    errors: dict[str, str] = {}
+    for spec in chunk:
+        raw = values.get(spec.key, "")
+        value, error = clean_answer(spec, raw if isinstance(raw, str) else "")
+        if error:
+            errors[spec.key] = error
+        elif value:
+            OnboardingResponse.objects.update_or_create(
+                campaign=session.campaign,
+                discord_user_id=member_id,
+                field_key=spec.key,
+                defaults={"value": value, "link": session.link},
+            )
+    steps = _steps(session)
+    if errors:
+        names = ", ".join(f"**{_label(fields, key)}**: {msg}" for key, msg in errors.items())
+        return Outcome(
+            "invalid",
+            f"Please fix: {names}",
+            step=_with_values(steps[index], values),
+            errors=errors,
+        )
+    if index + 1 < len(steps):
+        return Outcome("step", step=steps[index + 1])
+    return _complete(session, reply_to)
+
+
+def clean_answer(spec: OnboardingField, raw: str) -> tuple[str, str]:
+    """(normalised value, "") or ("", why it is not acceptable) for one field."""
+    value = raw.strip()[:MAX_VALUE]
+    if not value:
+        return ("", "this answer is required") if spec.required else ("", "")
+    if spec.min_length and len(value) < spec.min_length:
+        return "", f"at least {spec.min_length} characters"
+    if spec.max_length and len(value) > spec.max_length:
+        return "", f"at most {spec.max_length} characters"
+    if spec.field_type == Type.EMAIL:
+        try:
+            validate_email(value)
+        except ValidationError:
+            return "", "that is not an email address"
+    elif spec.field_type == Type.NUMBER:
+        if not re.fullmatch(r"-?\d+(\.\d+)?", value.replace(",", "")):
+            return "", "please enter a number"
+        if not math.isfinite(float(value.replace(",", ""))):
+            return "", "please enter a number"
+        value = value.replace(",", "")
+    elif spec.field_type == Type.URL:
+        try:
+            URLValidator(schemes=["http", "https"])(value)
+        except ValidationError:
+            return "", "please enter a web address starting with https://"
+    elif spec.field_type == Type.CHOICE:
+        by_fold = {c.casefold(): c for c in spec.choices}
+        if value.casefold() not in by_fold:
+            return "", "choose one of: " + ", ".join(spec.choices)
+        value = by_fold[value.casefold()]
+    return value, ""
+
+
+def _complete(session: OnboardingSession, reply_to: tuple[str, str] | None = None) -> Outcome:
+    """Mark the session completed (once) and queue the conversion bookkeeping after commit."""
+    with transaction.atomic():
+        claimed = (
+            Session.objects.filter(pk=session.pk)
+            .exclude(status=Session.Status.COMPLETED)
+            .update(status=Session.Status.COMPLETED, completed_at=timezone.now())
+        )
+        if claimed:
+            from analytics.tasks import record_conversion_task
+
+            application_id, token = reply_to or ("", "")
+            transaction.on_commit(
+                lambda: record_conversion_task.delay(session.pk, application_id, token)
+            )
+    log.info("onboarding completed session=%s member=%s", session.pk, session.discord_user_id)
+    return Outcome("done", f"You're all set — thanks for joining {session.campaign}!")
+
+
+def _record_start(session: OnboardingSession) -> None:
+    key = f"onboarding_start:{session.campaign_id}:{session.discord_user_id}"
+    with transaction.atomic():
+        updated = Session.objects.filter(pk=session.pk, status=Session.Status.WELCOMED).update(
+            status=Session.Status.STARTED, started_at=timezone.now()
+        )
+        if updated:
+            ReferralEvent.objects.get_or_create(
+                dedupe_key=key,
+                defaults={
+                    "event_type": ReferralEvent.EventType.ONBOARDING_START,
+                    "link_id": session.link_id,
+                    "campaign_id": session.campaign_id,
+                    "discord_user_id": session.discord_user_id,
+                    "metadata": {"guild_id": session.guild_id, "session": session.pk},
+                },
+            )
+
+
+def _steps(session: OnboardingSession) -> list[Step]:
+    fields = list(session.campaign.fields.all())
+    answers = _answers(session)
+    total = math.ceil(len(fields) / FIELDS_PER_MODAL)
+    steps = []
+    for i in range(total):
+        chunk = fields[i * FIELDS_PER_MODAL : (i + 1) * FIELDS_PER_MODAL]
+        title = str(session.campaign)[:30] + (f" ({i + 1}/{total})" if total > 1 else "")
+        specs = tuple(
+            FieldSpec(
+                key=f.key,
+                label=f.label[:45],
+                paragraph=f.field_type == Type.PARAGRAPH,
+                required=f.required,
+                placeholder=(f.placeholder or _choice_hint(f))[:100],
+                min_length=f.min_length,
+                max_length=f.max_length,
+                value=answers.get(f.key, ""),
+            )
+            for f in chunk
+        )
+        steps.append(Step(session.pk, i, total, title[:45], specs))
+    return steps
+
+
+def _with_values(step: Step, values: dict[str, str]) -> Step:
+    """The same step, prefilled with what the member just typed (valid or not)."""
+    fields = tuple(
+        FieldSpec(**{**f.__dict__, "value": str(values.get(f.key, f.value))[:MAX_VALUE]})
+        for f in step.fields
+    )
+    return Step(step.session_id, step.index, step.total, step.title, fields)
+
+
+def _choice_hint(spec: OnboardingField) -> str:
+    return " / ".join(spec.choices) if spec.field_type == Type.CHOICE else ""
+
+
+def _label(fields: list[OnboardingField], key: str) -> str:
+    return next((f.label for f in fields if f.key == key), key)
+
+
+def _answers(session: OnboardingSession) -> dict[str, str]:
+    return dict(
+        OnboardingResponse.objects.filter(
+            campaign_id=session.campaign_id, discord_user_id=session.discord_user_id
+        ).values_list("field_key", "value")
+    )
+
+
+def _session(session_id: str) -> OnboardingSession | None:
+    if not isinstance(session_id, str) or not 8 <= len(session_id) <= 24:
+        return None
+    return Session.objects.select_related("campaign").filter(pk=session_id).first()

@@ -1,0 +1,128 @@
+"""Recording joins and leaves: once per join, credited only as decided, rejoins kept apart."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from analytics.joins import attribution_inputs, record_join, record_leave, recorded_members
+from analytics.models import OnboardingSession, ReferralEvent
+from referrals.models import ManagedInvite
+
+GUILD = "1300000000000000100"
+MEMBER = "1300000000000008888"
+WHEN = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def invite(bob_link):
+    return ManagedInvite.objects.create(
+        campaign=bob_link.campaign,
+        referral_link=bob_link,
+        discord_invite_code="BobCode1",
+        discord_invite_url="https://discord.gg/BobCode1",
+        guild_id=GUILD,
+        channel_id=bob_link.campaign.channel_id,
+        status=ManagedInvite.Status.ASSIGNED,
+    )
+
+
+def exact(link, invite, member=MEMBER, when=WHEN, **extra):
+    return record_join(
+        guild_id=GUILD,
+        member_id=member,
+        username="newbie",
+        joined_at=when,
+        decision="exact",
+        invite_code=invite.discord_invite_code,
+        link_id=str(link.pk),
+        candidates=(invite.discord_invite_code,),
+        **extra,
+    )
+
+
+def test_an_exact_join_is_credited_to_the_link_and_welcomed(bob_link, invite):
+    outcome = exact(bob_link, invite)
+
+    event = ReferralEvent.objects.get(event_type="discord_join")
+    invite.refresh_from_db()
+    assert (event.link, event.discord_user_id, event.metadata["decision"]) == (
+        bob_link,
+        MEMBER,
+        "exact",
+    )
+    assert (invite.status, invite.used_by_discord_user_id) == ("used", MEMBER)
+    assert outcome.created and outcome.welcome is not None
+    assert f"<@{MEMBER}>" in outcome.welcome.text
+    assert outcome.welcome.channel_ids == (bob_link.campaign.welcome_channel_id,)
+    assert OnboardingSession.objects.get().pk == outcome.welcome.session_id
+
+
+def test_a_duplicate_member_add_changes_nothing(bob_link, invite):
+    exact(bob_link, invite)
+    again = exact(bob_link, invite)
+    assert not again.created
+    assert ReferralEvent.objects.filter(event_type="discord_join").count() == 1
+
+
+def test_an_ambiguous_join_inside_one_campaign_is_welcomed_without_a_link(bob_link, invite):
+    outcome = record_join(
+        guild_id=GUILD,
+        member_id=MEMBER,
+        username="x",
+        joined_at=WHEN,
+        decision="ambiguous",
+        candidates=("BobCode1",),
+    )
+    event = ReferralEvent.objects.get()
+    assert event.link is None and event.campaign == bob_link.campaign
+    assert outcome.welcome is not None
+    assert OnboardingSession.objects.get().link is None
+
+
+def test_an_organic_join_is_recorded_but_not_welcomed(db):
+    outcome = record_join(
+        guild_id=GUILD, member_id=MEMBER, username="x", joined_at=WHEN, decision="organic"
+    )
+    assert outcome.created and outcome.welcome is None
+    assert ReferralEvent.objects.get().metadata["decision"] == "organic"
+
+
+def test_a_rejoin_is_recorded_as_such_and_not_onboarded_again(bob_link, invite):
+    exact(bob_link, invite)
+    second = exact(bob_link, invite, when=WHEN + timedelta(days=1))
+    assert second.created and second.rejoin and second.welcome is None
+    assert ReferralEvent.objects.filter(metadata__rejoin=True).count() == 1
+    assert OnboardingSession.objects.count() == 1
+
+
+def test_a_leave_is_credited_to_the_members_link(bob_link, invite):
+    exact(bob_link, invite)
+    record_leave(guild_id=GUILD, member_id=MEMBER, left_at=WHEN + timedelta(hours=1))
+    record_leave(guild_id=GUILD, member_id=MEMBER, left_at=WHEN + timedelta(hours=1))
+    leave = ReferralEvent.objects.get(event_type="leave")
+    assert leave.link == bob_link
+
+
+def test_it_tells_the_bot_which_codes_are_managed_and_revoked(bob_link, invite):
+    ManagedInvite.objects.create(
+        campaign=bob_link.campaign,
+        discord_invite_code="Gone1",
+        discord_invite_url="https://discord.gg/Gone1",
+        guild_id=GUILD,
+        channel_id=bob_link.campaign.channel_id,
+        status=ManagedInvite.Status.REVOKED,
+    )
+    managed, revoked = attribution_inputs(GUILD)
+    assert managed == {"BobCode1": str(bob_link.pk), "Gone1": None}
+    assert revoked == frozenset({"Gone1"})
+
+
+def test_it_lists_members_already_recorded_since_a_time(bob_link, invite):
+    exact(bob_link, invite)
+    assert recorded_members(GUILD, WHEN - timedelta(days=365)) == {MEMBER}
+
+
+def test_a_welcome_template_with_stray_braces_still_renders(bob_link, invite):
+    bob_link.campaign.welcome_message = "Hi {member} {unknown} {"
+    bob_link.campaign.save()
+    assert exact(bob_link, invite).welcome.text == f"Hi <@{MEMBER}> {{unknown}} {{"

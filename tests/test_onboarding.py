@@ -1,0 +1,125 @@
+"""The onboarding form as modal steps: validation, stored answers, one start, completion."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from analytics import onboarding
+from analytics.joins import record_join
+from analytics.models import Conversion, OnboardingResponse, ReferralEvent
+from campaigns.models import OnboardingField
+
+MEMBER = "1300000000000006666"
+T = OnboardingField.FieldType
+
+
+@pytest.fixture
+def session_id(bob_link):
+    outcome = record_join(
+        guild_id=bob_link.campaign.guild_id,
+        member_id=MEMBER,
+        username="newbie",
+        joined_at=datetime(2026, 11, 24, tzinfo=UTC),
+        decision="exact",
+        link_id=str(bob_link.pk),
+    )
+    return outcome.welcome.session_id
+
+
+@pytest.fixture
+def six_fields(campaign):
+    campaign.fields.all().delete()
+    specs = [
+        ("name", T.SHORT_TEXT, {}),
+        ("email", T.EMAIL, {}),
+        ("age", T.NUMBER, {}),
+        ("site", T.URL, {"required": False}),
+        ("level", T.CHOICE, {"choices": ["Beginner", "Pro"]}),
+        ("bio", T.PARAGRAPH, {"max_length": 20}),
+    ]
+    for order, (key, kind, extra) in enumerate(specs):
+        OnboardingField.objects.create(
+            campaign=campaign, key=key, label=key.title(), field_type=kind, order=order, **extra
+        )
+
+
+def test_the_button_opens_the_first_step_and_records_one_start(session_id):
+    first = onboarding.begin(session_id, MEMBER)
+    onboarding.begin(session_id, MEMBER)
+    assert first.status == "step"
+    assert [f.key for f in first.step.fields] == ["game"]
+    assert ReferralEvent.objects.filter(event_type="onboarding_start").count() == 1
+
+
+def test_only_the_sessions_member_can_use_it(session_id):
+    assert onboarding.begin(session_id, "1300000000000000001").status == "not_yours"
+    assert onboarding.submit(session_id, "1300000000000000001", 0, {"game": "x"}).status == (
+        "not_yours"
+    )
+    assert OnboardingResponse.objects.count() == 0
+    assert not ReferralEvent.objects.filter(event_type="onboarding_start").exists()
+
+
+def test_an_unknown_session_gets_a_plain_answer(db):
+    assert onboarding.begin("x" * 16, MEMBER).status == "unknown"
+    assert onboarding.begin("../../etc", MEMBER).status == "unknown"
+
+
+def test_six_fields_become_two_steps_with_one_mistake_corrected(
+    six_fields, session_id, discord_emulator, django_capture_on_commit_callbacks
+):
+    step = onboarding.begin(session_id, MEMBER).step
+    assert (step.index, step.total, len(step.fields)) == (0, 2, 5)
+
+    wrong = onboarding.submit(
+        session_id,
+        MEMBER,
+        0,
+        {"name": "Ann", "email": "not-an-email", "age": "30", "site": "", "level": "pro"},
+    )
+    assert wrong.status == "invalid"
+    assert set(wrong.errors) == {"email"}
+    assert "Email" in wrong.message
+    assert {f.key: f.value for f in wrong.step.fields}["email"] == "not-an-email"
+    assert set(OnboardingResponse.objects.values_list("field_key", flat=True)) == {
+        "name",
+        "age",
+        "level",
+    }  # valid answers are kept at once
+    assert OnboardingResponse.objects.get(field_key="level").value == "Pro"
+
+    fixed = onboarding.submit(
+        session_id,
+        MEMBER,
+        0,
+        {"name": "Ann", "email": "ann@example.com", "age": "30", "site": "", "level": "Pro"},
+    )
+    assert fixed.status == "step" and fixed.step.index == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = onboarding.submit(session_id, MEMBER, 1, {"bio": "Plays a lot"})
+    assert done.status == "done"
+    assert Conversion.objects.count() == 1  # eager Celery on the embedded defaults
+    assert onboarding.begin(session_id, MEMBER).status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "raw", "ok"),
+    [
+        (T.EMAIL, {}, "a@b.co", True),
+        (T.EMAIL, {}, "a@", False),
+        (T.NUMBER, {}, "1,200.5", True),
+        (T.NUMBER, {}, "twelve", False),
+        (T.URL, {}, "https://example.com", True),
+        (T.URL, {}, "javascript:alert(1)", False),
+        (T.CHOICE, {"choices": ["Yes", "No"]}, "yes", True),
+        (T.CHOICE, {"choices": ["Yes", "No"]}, "maybe", False),
+        (T.SHORT_TEXT, {"min_length": 3}, "ab", False),
+        (T.SHORT_TEXT, {"max_length": 3}, "abcd", False),
+        (T.SHORT_TEXT, {}, "   ", False),
+    ],
+)
+def test_each_answer_is_checked_by_its_type(campaign, kind, extra, raw, ok):
+    spec = OnboardingField(campaign=campaign, key="k", label="K", field_type=kind, **extra)
+    value, error = onboarding.clean_answer(spec, raw)
+    assert (error == "") is ok
