@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from analytics.models import Conversion, OnboardingResponse, ReferralEvent
+from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -54,4 +54,13 @@ class ConversionAdmin(ReadOnlyAdmin):
     list_filter = ["campaign"]
     search_fields = ["referral_code", "discord_user_id", "discord_username"]
     list_select_related = ["campaign", "link"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(OnboardingSession)
+class OnboardingSessionAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "campaign", "discord_user_id", "referral_code", "status"]
+    list_filter = ["status", "campaign"]
+    search_fields = ["discord_user_id", "discord_username", "referral_code", "id"]
+    list_select_related = ["campaign"]
     date_hierarchy = "created_at"

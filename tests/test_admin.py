@@ -13,6 +13,8 @@ MODELS = [
     "analytics_onboardingresponse",
     "analytics_conversion",
     "referrals_untrackedhandout",
+    "analytics_onboardingsession",
+    "botworker_invitesnapshot",
 ]
 
 

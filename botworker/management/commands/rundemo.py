@@ -1,7 +1,8 @@
 """`manage.py rundemo`: the whole product on one machine, for people trying it out.
 
-Starts the local Discord emulator and the web server as child processes wired to each other,
-prints where to click, and stops them all on Ctrl-C (or SIGTERM).
+Starts the local Discord emulator, the web server, the bot and — when REDIS_URL is set — a Celery
+worker with beat, as child processes wired to each other; prints where to click; and stops them
+all on Ctrl-C (or SIGTERM). Without Redis, tasks run eagerly inside the web and bot processes.
 """
 
 import os
@@ -21,7 +22,7 @@ HOST = "127.0.0.1"
 
 
 class Command(BaseCommand):
-    help = "Run the demo: local Discord emulator + web server, wired together. Ctrl-C stops all."
+    help = "Run the demo: local Discord, web server, bot (and worker with Redis). Ctrl-C stops all."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--web-port", type=int, default=8000)
@@ -36,6 +37,9 @@ class Command(BaseCommand):
             self.spawn("web", ["runserver", f"{HOST}:{web_port}", "--noreload"], env)
             self.wait_for(f"http://{HOST}:{discord_port}/", "local Discord")
             self.wait_for(f"http://{HOST}:{web_port}/healthz", "web server")
+            self.spawn("bot", ["runbot"], env)
+            if settings.REDIS_URL:
+                self.spawn_worker(env)
             self.print_urls(web_port, discord_port)
             self.supervise()
         except KeyboardInterrupt:
@@ -61,6 +65,11 @@ class Command(BaseCommand):
     def spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
         process = subprocess.Popen([sys.executable, "manage.py", *command], env=env)
         self.children.append((name, process))
+
+    def spawn_worker(self, env: dict[str, str]) -> None:
+        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat"]
+        command += ["--loglevel", "info", "--concurrency", "1"]
+        self.children.append(("worker", subprocess.Popen(command, env=env)))
 
     def wait_for(self, url: str, what: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -98,7 +107,11 @@ class Command(BaseCommand):
         web = f"http://{HOST}:{web_port}"
         self.stdout.write(self.style.SUCCESS("\nInvitetrail demo is running.\n"))
         self.stdout.write(f"  Admin:          {web}/admin/  (admin / invitetrail-demo)")
-        self.stdout.write(f"  Local Discord:  http://{HOST}:{discord_port}/")
+        self.stdout.write(f"  Local Discord:  http://{HOST}:{discord_port}/  (accept invites, see")
+        self.stdout.write(
+            f"                  the welcome in http://{HOST}:{discord_port}/channels/"
+            f"{discord.WELCOME_CHANNEL_ID})"
+        )
         self.stdout.write("  Landing pages:")
         for link in ReferralLink.objects.select_related("influencer").order_by("title")[:6]:
             self.stdout.write(f"    {web}/r/{link.referral_code}   ({link.title})")
