@@ -67,6 +67,15 @@ _ERRATA: dict[str, Any] = {
     "/components/schemas/MessageAttachmentRequest/properties/id": {
         "anyOf": [{"$ref": "#/components/schemas/SnowflakeType"}, {"type": "integer", "minimum": 0}]
     },
+    # The docs' Snowflake note: ids are *returned* as strings to spare 64-bit overflows; requests
+    # may carry them as integers, which nextcord does for a DM's `recipient_id`.
+    "/components/schemas/CreatePrivateChannelRequest/properties/recipient_id": {
+        "anyOf": [
+            {"type": "null"},
+            {"$ref": "#/components/schemas/SnowflakeType"},
+            {"type": "integer", "minimum": 0},
+        ]
+    },
 }
 
 
