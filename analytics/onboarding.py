@@ -79,6 +79,22 @@ def begin(session_id: str, member_id: str, reply_to: tuple[str, str] | None = No
     return Outcome("step", step=steps[-1])
 
 
+def step_at(session_id: str, member_id: str, index: int) -> Outcome:
+    """Step `index` exactly ("Continue" to the next step, "Fix my answers" for this one),
+    prefilled with the member's stored answers."""
+    session = _session(session_id)
+    if session is None:
+        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
+    if session.discord_user_id != member_id:
+        return Outcome("not_yours", "This button belongs to another member's form.")
+    if session.status == Session.Status.COMPLETED:
+        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    steps = _steps(session)
+    if not 0 <= index < len(steps):
+        return Outcome("unknown", "That form step no longer exists. Press the button again.")
+    return Outcome("step", step=steps[index])
+
+
 def submit(
     session_id: str,
     member_id: str,

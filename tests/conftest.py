@@ -94,3 +94,14 @@ def discord_emulator(_emulator_thread, settings, monkeypatch):
     settings.DISCORD_CLIENT_ID = discord.APPLICATION_ID
     settings.DISCORD_CLIENT_SECRET = discord.CLIENT_SECRET
     return _emulator_thread
+
+
+@pytest.fixture
+def eager_celery(settings):
+    """Run tasks in-process even when REDIS_URL points Celery at a real broker."""
+    from config.celery import app
+
+    before = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

@@ -66,7 +66,7 @@ def test_an_unknown_session_gets_a_plain_answer(db):
 
 
 def test_six_fields_become_two_steps_with_one_mistake_corrected(
-    six_fields, session_id, discord_emulator, django_capture_on_commit_callbacks
+    six_fields, session_id, discord_emulator, django_capture_on_commit_callbacks, eager_celery
 ):
     step = onboarding.begin(session_id, MEMBER).step
     assert (step.index, step.total, len(step.fields)) == (0, 2, 5)
@@ -123,3 +123,14 @@ def test_each_answer_is_checked_by_its_type(campaign, kind, extra, raw, ok):
     spec = OnboardingField(campaign=campaign, key="k", label="K", field_type=kind, **extra)
     value, error = onboarding.clean_answer(spec, raw)
     assert (error == "") is ok
+
+
+def test_continue_opens_exactly_the_step_it_names(six_fields, session_id):
+    second = onboarding.step_at(session_id, MEMBER, 1)
+    assert (second.status, second.step.index, [f.key for f in second.step.fields]) == (
+        "step",
+        1,
+        ["bio"],
+    )
+    assert onboarding.step_at(session_id, MEMBER, 2).status == "unknown"
+    assert onboarding.step_at(session_id, "1300000000000000001", 0).status == "not_yours"

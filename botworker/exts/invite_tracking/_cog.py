@@ -1,0 +1,359 @@
+"""The invite-tracking cog: Discord events in, attributed `discord_join` records out.
+
+Per guild, one worker task handles joins in order. While it fetches the invite list, later
+joins queue up and share the next fetch. Dispatches, for other extensions and tests:
+- `member_attributed(member, outcome)`: a join newly recorded (onboarding posts the welcome);
+- `join_recorded(guild_id, member_id, outcome)`: every join processed, duplicates included;
+- `invite_snapshot(guild_id)`: a batch is done: the guild's snapshot was retaken and persisted
+  and its joins recorded (the first one after start-up ends the reconciliation);
+- `leave_recorded(guild_id, member_id)`: a GUILD_MEMBER_REMOVE was recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import aiohttp
+import nextcord
+from django.utils import timezone
+from nextcord.ext import commands
+
+from analytics.joins import attribution_inputs, record_join, record_leave, recorded_members
+from botworker._queries import managed_invites_created_since
+from botworker.attribution import UNKNOWN, Decision, InviteState, snapshot_from
+from botworker.snapshots import load_snapshot, save_snapshot
+from botworker.sync import run_sync
+
+from ._logic import QUIET_SECONDS, SETTLE_SECONDS, GuildInvites, PendingJoin, invite_state
+
+log = logging.getLogger("botworker.invite_tracking")
+
+FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+SHUTDOWN_GRACE_SECONDS = 10.0
+
+
+class InviteTracking(commands.Cog):
+    """Works out which invite each new member used and records the join."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.guilds: dict[int, GuildInvites] = {}
+        self._wake: dict[int, asyncio.Event] = {}
+        self._units: dict[int, asyncio.Lock] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._early: dict[int, list[PendingJoin]] = {}
+        self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
+        self._stopping = False
+        hooks = getattr(bot, "shutdown_hooks", None)
+        if hooks is not None:
+            hooks.append(self.shutdown)
+
+    def cog_unload(self) -> None:
+        for task in self._workers.values():
+            task.cancel()
+
+    # -- gateway events --------------------------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """Take (or restore and reconcile) every guild's invite snapshot."""
+        for guild in self.bot.guilds:
+            await self.start_guild(guild, restore=True)
+
+    @commands.Cog.listener()
+    async def on_guild_join(self, guild: nextcord.Guild) -> None:
+        """A guild the bot was just added to: a fresh snapshot."""
+        await self.start_guild(guild, restore=False)
+
+    @commands.Cog.listener()
+    async def on_invite_create(self, invite: nextcord.Invite) -> None:
+        """Keep the snapshot current: the new invite with its uses at creation."""
+        tracker = self._tracker_of(invite)
+        if tracker is not None and invite.code:
+            tracker.invite_created(
+                invite_state(
+                    invite.code,
+                    invite.uses,
+                    invite.max_uses,
+                    invite.expires_at,
+                    invite.created_at,
+                    invite.max_age,
+                )
+            )
+
+    @commands.Cog.listener()
+    async def on_invite_delete(self, invite: nextcord.Invite) -> None:
+        """Remember the deletion and when it was seen; the code stays in the snapshot."""
+        tracker = self._tracker_of(invite)
+        if tracker is not None and invite.code:
+            tracker.invite_deleted(invite.code, timezone.now())
+
+    @commands.Cog.listener()
+    async def on_member_join(self, member: nextcord.Member) -> None:
+        """Queue the join for the guild's worker (a repeated GUILD_MEMBER_ADD is dropped)."""
+        if member.bot:
+            return
+        join = PendingJoin(
+            member_id=str(member.id),
+            username=member.name,
+            joined_at=member.joined_at or timezone.now(),
+            rejoin_flag=bool(member.flags.did_rejoin),
+            arrived=time.monotonic(),
+        )
+        self._enqueue(member.guild.id, [join])
+
+    @commands.Cog.listener()
+    async def on_raw_member_remove(self, payload: nextcord.RawMemberRemoveEvent) -> None:
+        """GUILD_MEMBER_REMOVE → a `leave` event."""
+        guild_id, member_id = str(payload.guild_id), str(payload.user.id)
+        try:
+            await run_sync(
+                record_leave, guild_id=guild_id, member_id=member_id, left_at=timezone.now()
+            )
+        except Exception:
+            log.exception("leave of member %s in guild %s not recorded", member_id, guild_id)
+            return
+        self.bot.dispatch("leave_recorded", payload.guild_id, member_id)
+
+    # -- per-guild set-up ------------------------------------------------------------------
+
+    async def start_guild(self, guild: nextcord.Guild, *, restore: bool) -> None:
+        """Track `guild`; with `restore`, queue the joins missed while the bot was away.
+
+        1. Known guild (a re-IDENTIFY): queue members who joined after the snapshot and are
+           not recorded; the worker attributes them with the next fetch.
+        2. New tracker: the persisted snapshot (if `restore` and there is one), plus managed
+           invites created since, is the baseline; offline joins are queued the same way.
+           Without a baseline the first fetch becomes it (joins queued meanwhile: `unknown`).
+        3. The worker fetches at once, so the baseline is never older than the start-up.
+        """
+        tracker = self.guilds.get(guild.id)
+        if tracker is None:
+            persisted = await self._load(guild.id) if restore else None
+            tracker = GuildInvites(str(guild.id), *(persisted or (None, None)))
+            self.guilds[guild.id] = tracker
+            self._wake[guild.id] = asyncio.Event()
+            self._units[guild.id] = asyncio.Lock()
+            if persisted is None:
+                log.info("guild=%s no persisted invite snapshot: taking one", guild.id)
+        if tracker.taken_at is not None and restore:
+            # Invites we made while away are part of the baseline: consumed meanwhile, they
+            # would otherwise be in neither list and their uses invisible.
+            since = tracker.taken_at
+            for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
+                tracker.invite_created(invite)
+            await self._queue_offline_joins(guild, tracker)
+        self._enqueue(guild.id, self._early.pop(guild.id, []))
+        self._ensure_worker(guild.id, refresh=True)
+
+    async def _load(self, guild_id: int) -> tuple[dict[str, InviteState], object] | None:
+        try:
+            return await run_sync(load_snapshot, str(guild_id))
+        except Exception:
+            log.exception("guild=%s persisted invite snapshot unreadable", guild_id)
+            return None
+
+    async def _queue_offline_joins(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
+        since = tracker.taken_at
+        assert since is not None
+        recorded = await run_sync(recorded_members, str(guild.id), since)
+        missed = sorted(
+            (
+                m
+                for m in guild.members
+                if not m.bot and m.joined_at and m.joined_at > since and str(m.id) not in recorded
+            ),
+            key=lambda m: m.joined_at,
+        )
+        now = time.monotonic()
+        joins = [
+            PendingJoin(str(m.id), m.name, m.joined_at, bool(m.flags.did_rejoin), now)
+            for m in missed
+        ]
+        if joins:
+            log.info(
+                "guild=%s reconciling %d join(s) since %s: members=%s",
+                guild.id,
+                len(joins),
+                since.isoformat(),
+                ",".join(j.member_id for j in joins),
+            )
+        self._enqueue(guild.id, joins)
+
+    def _enqueue(self, guild_id: int, joins: list[PendingJoin]) -> None:
+        tracker = self.guilds.get(guild_id)
+        if tracker is None:
+            self._early.setdefault(guild_id, []).extend(joins)
+            return
+        if any([tracker.enqueue(join) for join in joins]):
+            self._wake[guild_id].set()
+
+    def _ensure_worker(self, guild_id: int, *, refresh: bool = False) -> None:
+        if refresh:
+            self._refresh.add(guild_id)
+            self._wake[guild_id].set()
+        task = self._workers.get(guild_id)
+        if (task is None or task.done()) and not self._stopping:
+            self._workers[guild_id] = asyncio.create_task(
+                self._work(guild_id), name=f"invite-tracking-{guild_id}"
+            )
+
+    def _tracker_of(self, invite: nextcord.Invite) -> GuildInvites | None:
+        guild = invite.guild
+        return self.guilds.get(guild.id) if guild is not None else None
+
+    # -- the worker ------------------------------------------------------------------------
+
+    async def _work(self, guild_id: int) -> None:
+        tracker, wake = self.guilds[guild_id], self._wake[guild_id]
+        while not self._stopping:
+            if not tracker.queue and guild_id not in self._refresh:
+                wake.clear()
+                await wake.wait()
+                continue
+            self._refresh.discard(guild_id)
+            await self._until_quiet(guild_id, tracker)
+            async with self._units[guild_id]:
+                if self._stopping:
+                    return
+                try:
+                    await self._run_batch(guild_id, tracker)
+                except Exception:
+                    log.exception("guild=%s invite tracking batch failed", guild_id)
+
+    async def _until_quiet(self, guild_id: int, tracker: GuildInvites) -> None:
+        """Let a burst of joins finish arriving, so that one fetch serves all of them."""
+        wake = self._wake[guild_id]
+        if not tracker.queue:
+            return
+        deadline = tracker.queue[0].arrived + SETTLE_SECONDS
+        while (left := deadline - time.monotonic()) > 0:
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), min(QUIET_SECONDS, left))
+            except TimeoutError:
+                return
+
+    async def _run_batch(self, guild_id: int, tracker: GuildInvites) -> None:
+        """One unit of work: fetch until the queued joins can be decided, record them."""
+        guild = self.bot.get_guild(guild_id)
+        if guild is None:
+            return
+        force = False
+        while True:
+            tracker.start_fetch(timezone.now())
+            try:
+                fetched = await guild.invites()
+            except FETCH_ERRORS as error:
+                joins = tracker.fail()
+                log.warning(
+                    "guild=%s invite list not fetched (%s): %d join(s) recorded as unknown%s",
+                    guild_id,
+                    _describe(error),
+                    len(joins),
+                    " (the bot needs Manage Guild to list invites)"
+                    if isinstance(error, nextcord.Forbidden)
+                    else "",
+                )
+                unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
+                await self._record(guild, joins, unknown)
+                return
+            after = snapshot_from(
+                invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
+                for i in fetched
+                if i.code
+            )
+            managed, revoked = await run_sync(attribution_inputs, str(guild_id))
+            verdict = tracker.judge(after, managed, revoked, timezone.now(), force=force)
+            if verdict.defer is None:
+                break
+            tracker.cancel_fetch()
+            if verdict.defer == "wait":
+                force = not await self._wait_for_joins(guild_id, tracker, verdict.expected)
+        joins = tracker.settle(after, verdict, timezone.now())
+        # Recorded before the snapshot is persisted: a crash in between leaves joins that the
+        # next start reconciles, never joins that no snapshot window covers.
+        await self._record(guild, joins, verdict.decisions)
+        await self._save(guild_id, tracker)
+        self.bot.dispatch("invite_snapshot", guild_id)
+
+    async def _wait_for_joins(self, guild_id: int, tracker: GuildInvites, expected: int) -> bool:
+        """Wait until `expected` members are queued; False when SETTLE_SECONDS ran out."""
+        wake = self._wake[guild_id]
+        deadline = tracker.queue[0].arrived + SETTLE_SECONDS
+        while len({q.member_id for q in tracker.queue}) < expected:
+            wake.clear()
+            try:
+                await asyncio.wait_for(wake.wait(), max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                return False
+        return True
+
+    async def _record(
+        self, guild: nextcord.Guild, joins: list[PendingJoin], decisions: list[Decision]
+    ) -> None:
+        for join, decision in zip(joins, decisions, strict=True):
+            try:
+                outcome = await run_sync(
+                    record_join,
+                    guild_id=str(guild.id),
+                    member_id=join.member_id,
+                    username=join.username,
+                    joined_at=join.joined_at,
+                    decision=decision.kind,
+                    invite_code=decision.invite_code,
+                    link_id=decision.link_id,
+                    candidates=decision.candidates,
+                    rejoin_flag=join.rejoin_flag,
+                )
+            except Exception:
+                log.exception(
+                    "guild=%s join of member %s (%s) not recorded",
+                    guild.id,
+                    join.member_id,
+                    decision.kind,
+                )
+                continue
+            self.bot.dispatch("join_recorded", guild.id, join.member_id, outcome)
+            if outcome.created:
+                member = guild.get_member(int(join.member_id))
+                if member is not None:
+                    self.bot.dispatch("member_attributed", member, outcome)
+
+    async def _save(self, guild_id: int, tracker: GuildInvites) -> None:
+        if tracker.before is None or tracker.taken_at is None:
+            return
+        try:
+            await run_sync(save_snapshot, str(guild_id), dict(tracker.before), tracker.taken_at)
+        except Exception:
+            log.exception("guild=%s invite snapshot not persisted", guild_id)
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        """Let each guild finish the batch in progress, stop the workers, persist snapshots."""
+        self._stopping = True
+        for guild_id, lock in self._units.items():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lock.acquire(), SHUTDOWN_GRACE_SECONDS)
+                lock.release()
+            self._wake[guild_id].set()
+        for task in self._workers.values():
+            task.cancel()
+        for guild_id, tracker in self.guilds.items():
+            await self._save(guild_id, tracker)
+            if tracker.queue:
+                log.info(
+                    "guild=%s stopping with %d join(s) queued: reconciled at the next start",
+                    guild_id,
+                    len(tracker.queue),
+                )
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, nextcord.HTTPException):
+        return f"HTTP {error.status} {error.text or ''}".strip()
+    return f"{type(error).__name__}: {error}"
