@@ -21,6 +21,11 @@ from referrals.models import ReferralLink
 HOST = "127.0.0.1"
 
 
+def _interrupt(*_) -> None:
+    """SIGTERM stops the demo exactly as Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the demo: local Discord, web server, bot (and worker with Redis). Ctrl-C stops all."
 
@@ -31,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, web_port: int, discord_port: int, **options) -> None:
         self.children: list[tuple[str, subprocess.Popen]] = []
         env = self.child_env(web_port, discord_port)
-        signal.signal(signal.SIGTERM, lambda *_: self.stop())
+        signal.signal(signal.SIGTERM, _interrupt)
         try:
             self.spawn("discord", ["discord_emulator", "--port", str(discord_port)], env)
             self.spawn("web", ["runserver", f"{HOST}:{web_port}", "--noreload"], env)
