@@ -1,0 +1,224 @@
+"""Scoring a finished run against the emulator's ground truth, and presenting it.
+
+Ground truth is what the local Discord knows: which invite each member really used. The
+database says what we decided. A decision crediting a link other than the one whose invite
+was used is `wrong`; a real join with no `discord_join` record is `missed`.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any, TextIO
+
+from analytics.models import Conversion, ReferralEvent
+from referrals.models import ManagedInvite
+
+from .metrics import FUNNEL_STEPS, Recorder
+
+DECISIONS = ("exact", "link", "ambiguous", "organic", "unknown")
+CREDITED = ("exact", "link")
+E = ReferralEvent.EventType
+
+
+def score_attribution(truth: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the `attribution` section, member id → decision) for every join the emulator saw."""
+    recorded: dict[str, ReferralEvent] = {}
+    for event in ReferralEvent.objects.filter(event_type=E.DISCORD_JOIN).order_by("created_at"):
+        recorded.setdefault(event.discord_user_id, event)
+    bound = {
+        code: str(link_id) if link_id else None
+        for code, link_id in ManagedInvite.objects.values_list(
+            "discord_invite_code", "referral_link_id"
+        )
+    }
+    counts: Counter[str] = Counter({d: 0 for d in DECISIONS})
+    wrong, wrong_invite, missed, correct, credited, attributable = 0, 0, 0, 0, 0, 0
+    examples: list[dict[str, Any]] = []
+    decisions: dict[str, str] = {}
+    for join in truth:
+        if join["via"] != "invite":
+            continue
+        used_link = bound.get(join["invite_code"])
+        attributable += used_link is not None
+        event = recorded.get(join["user_id"])
+        if event is None:
+            missed += 1
+            decisions[join["user_id"]] = "missed"
+            continue
+        decision = event.metadata.get("decision", "?")
+        decisions[join["user_id"]] = decision
+        counts[decision] += 1
+        if decision not in CREDITED:
+            continue
+        credited += 1
+        if used_link is not None and str(event.link_id) == used_link:
+            correct += 1
+        else:
+            wrong += 1
+            if len(examples) < 10:
+                examples.append(
+                    {
+                        "member": join["user_id"],
+                        "used_invite": join["invite_code"],
+                        "used_link": used_link,
+                        "credited_link": str(event.link_id),
+                        "decision": decision,
+                    }
+                )
+        if decision == "exact" and event.metadata.get("invite_code") != join["invite_code"]:
+            wrong_invite += 1
+    section = {
+        **dict(counts),
+        "wrong": wrong,
+        "wrong_invite": wrong_invite,
+        "missed": missed,
+        "precision": round(correct / credited, 4) if credited else None,
+        "recall": round(correct / attributable, 4) if attributable else None,
+        "real_joins": sum(1 for j in truth if j["via"] == "invite"),
+        "wrong_examples": examples,
+    }
+    return section, decisions
+
+
+def restart_section(
+    decisions: dict[str, str],
+    join_times: dict[str, float],
+    down_periods: list[tuple[float, float]],
+) -> dict[str, Any]:
+    """What became of the joins made while the bot was down (stop requested → ready again)."""
+    during = [
+        member
+        for member, at in join_times.items()
+        if any(start <= at <= end for start, end in down_periods)
+    ]
+    outcome = Counter(
+        "attributed" if decisions.get(m) in CREDITED else decisions.get(m, "missed") for m in during
+    )
+    return {
+        "downtimes_s": [round(end - start, 2) for start, end in down_periods],
+        "joins_during": len(during),
+        "attributed": outcome.pop("attributed", 0),
+        "ambiguous": outcome.pop("ambiguous", 0),
+        "missed": outcome.pop("missed", 0),
+        "other": dict(outcome),
+    }
+
+
+def database_counts() -> dict[str, int]:
+    """The funnel as the database has it, to check the driver's counts against."""
+    counted = Counter(
+        ReferralEvent.objects.values_list("event_type", flat=True).order_by("event_type")
+    )
+    return {
+        "click_events": counted.get(E.CLICK, 0),
+        "invites_handed_out": ManagedInvite.objects.exclude(referral_link=None).count(),
+        "discord_join_events": counted.get(E.DISCORD_JOIN, 0),
+        "onboarding_start_events": counted.get(E.ONBOARDING_START, 0),
+        "conversion_events": counted.get(E.CONVERSION, 0),
+        "conversions": Conversion.objects.count(),
+    }
+
+
+def discord_section(calls: dict[str, int], refusals: dict[str, int], joins: int) -> dict:
+    fetches = sum(
+        n for route, n in calls.items() if route.startswith("GET /guilds/") and "invites" in route
+    )
+    return {
+        "by_route": dict(sorted(calls.items(), key=lambda kv: -kv[1])),
+        "total": sum(calls.values()),
+        "rate_limited": dict(refusals),
+        "invite_list_fetches": fetches,
+        "invite_list_fetches_per_join": round(fetches / joins, 3) if joins else None,
+    }
+
+
+# -- presentation ------------------------------------------------------------------------------
+
+
+def render_table(report: dict[str, Any]) -> str:
+    """The report for people: aligned columns, the verdict on the last line."""
+    lines: list[str] = []
+
+    def section(title: str, rows: list[tuple[str, Any]]) -> None:
+        lines.append(f"\n{title}")
+        width = max((len(name) for name, _ in rows), default=0)
+        lines.extend(f"  {name:<{width}}  {value}" for name, value in rows)
+
+    funnel, db = report["funnel"], report["database"]
+    section("Funnel", [(step, funnel[step]) for step in FUNNEL_STEPS])
+    section("Database", list(db.items()))
+    a = report["attribution"]
+    section(
+        "Attribution (scored against the emulator's ground truth)",
+        [(key, a[key]) for key in (*DECISIONS, "wrong", "missed", "precision", "recall")],
+    )
+    if report.get("restart"):
+        section("Bot restart", [(k, v) for k, v in report["restart"].items()])
+    header = f"  {'latency (ms)':<22} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"
+    lines.extend(["", "Latency", header])
+    for name, s in report["latency_ms"].items():
+        cells = [s[k] if s[k] is not None else "-" for k in ("p50", "p95", "p99", "max")]
+        lines.append(f"  {name:<22} {s['n']:>5} " + " ".join(f"{c:>8}" for c in cells))
+    d = report["discord_calls"]
+    top = list(d["by_route"].items())[:8]
+    section(
+        "Discord REST calls",
+        [
+            ("total", d["total"]),
+            ("invite list fetches", d["invite_list_fetches"]),
+            ("  per join", d["invite_list_fetches_per_join"]),
+            ("429s sent", sum(d["rate_limited"].values())),
+            *top,
+        ],
+    )
+    if report["bursts"]:
+        sizes = ", ".join(f"{b['size']} in {b['seconds']}s" for b in report["bursts"][:6])
+        more = " …" if len(report["bursts"]) > 6 else ""
+        section("Bursts", [("joins", sizes + more)])
+    section("Errors", list(report["errors"].items()) or [("none", "")])
+    verdict = "OK" if a["wrong"] == 0 else f"WRONG ATTRIBUTION: {a['wrong']}"
+    lines.append(f"\n{verdict} — {report['wall_seconds']} s on {report['database_label']}")
+    return "\n".join(lines).lstrip("\n")
+
+
+class Progress:
+    """A one-line progress bar on a terminal; a line every few seconds otherwise (CI logs)."""
+
+    def __init__(self, recorder: Recorder, total: int, out: TextIO = sys.stderr) -> None:
+        self.rec, self.total, self.out = recorder, total, out
+        self.tty = out.isatty()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+        self._started = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._draw(final=True)
+
+    def _loop(self) -> None:
+        every = 0.2 if self.tty else 5.0
+        while not self._stop.wait(every):
+            self._draw()
+
+    def _draw(self, final: bool = False) -> None:
+        funnel, errors, done = self.rec.snapshot()
+        filled = int(30 * done / self.total) if self.total else 30
+        text = (
+            f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{self.total} visitors done  "
+            f"joined {funnel['joined']}  welcomed {funnel['welcomed']}  "
+            f"converted {funnel['converted']}  errors {errors}  "
+            f"{time.monotonic() - self._started:.0f}s"
+        )
+        if self.tty:
+            self.out.write("\r" + text + ("\n" if final else ""))
+        else:
+            self.out.write(text + "\n")
+        self.out.flush()

@@ -1,0 +1,377 @@
+"""The synthetic visitors: landing page → "Join Discord" → joining the server → onboarding.
+
+A pipeline of three stages so that bursts never deadlock the thread pools:
+1. web stage (`--concurrency` threads): GET the landing page, POST the join form, keep the
+   invite code from the 302;
+2. one joiner thread: accepts invites on the emulator at `--join-rate`, or in bursts of
+   `--burst` released together; it also plays the scheduled bot restart and gateway drops;
+3. onboarding stage (`--concurrency` threads): wait for the bot to record the join and post the
+   welcome, press "Start onboarding", submit the modal, wait for the conversion row.
+Who stops where is drawn up front from `--seed`, so two runs with one seed ask the same things.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from django.db import connections
+
+from analytics.models import Conversion
+
+from .botrunner import BotRunner, EventBoard
+from .environment import Environment
+from .metrics import Recorder
+from .options import SimulationOptions
+from .world import LinkInfo, form_answers
+
+log = logging.getLogger("botworker.simulation")
+
+CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HTTP_TIMEOUT = 30.0
+# Visitors are people: with requests' own User-Agent the click classifier (rightly) files
+# every visit as a bot's and records no click.
+BROWSERS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
+)
+POLL_SECONDS = 0.02  # only for the conversion row, which no event announces across processes
+
+
+@dataclass
+class Visitor:
+    n: int
+    link: LinkInfo
+    stops_after: str | None  # "landing" | "invite" | "welcome" | "form" | None (converts)
+    invite_code: str = ""
+    user_id: str = ""
+    joined_at: float = 0.0  # monotonic, when the accept request was sent
+    queued: bool = False  # handed to the joiner: its journey goes on there
+
+
+def plan(options: SimulationOptions, links: list[LinkInfo]) -> list[Visitor]:
+    rng = random.Random(options.seed)
+    steps = [
+        ("landing", options.drop.landing),
+        ("invite", options.drop.invite),
+        ("welcome", options.drop.welcome),
+        ("form", options.drop.form),
+    ]
+    visitors = []
+    for n in range(options.visitors):
+        link = rng.choice(links)
+        stop = next((name for name, p in steps if rng.random() < p), None)
+        visitors.append(Visitor(n, link, stop))
+    return visitors
+
+
+@dataclass
+class Schedule:
+    """Join-count triggers: the bot restart and the gateway drops."""
+
+    restart_at: int | None
+    drops_at: set[int] = field(default_factory=set)
+
+
+class Driver:
+    def __init__(
+        self,
+        env: Environment,
+        bot: BotRunner,
+        board: EventBoard,
+        options: SimulationOptions,
+        recorder: Recorder,
+    ) -> None:
+        self.env, self.bot, self.board, self.options, self.rec = env, bot, board, options, recorder
+        self.emu_base = env.emulator.base_url if env.emulator else ""
+        self.http = requests.Session()  # the emulator's control API: one user agent for all
+        self.queue: deque[Visitor] = deque()
+        self.queue_changed = threading.Condition()
+        self.web_done = False
+        self.onboarding: list[Future[None]] = []
+        self.onboarding_pool = ThreadPoolExecutor(options.concurrency, "onboarding")
+        self.joins = 0
+        self.bursts: list[dict[str, float]] = []
+        self.restarts: list[threading.Thread] = []
+        self.join_times: dict[str, float] = {}
+
+    # -- the run -------------------------------------------------------------------------------
+
+    def run(self, visitors: list[Visitor]) -> None:
+        joiners = sum(v.stops_after not in ("landing", "invite") for v in visitors)
+        schedule = Schedule(self.options.restart_bot_at)
+        n = self.options.drop_gateway
+        schedule.drops_at = {max(1, round(i * joiners / (n + 1))) for i in range(1, n + 1)}
+        joiner = threading.Thread(target=self._join_loop, args=(schedule,), name="joiner")
+        joiner.start()
+        with ThreadPoolExecutor(self.options.concurrency, "web") as web:
+            for future in [web.submit(self._guard, self._web_stage, v) for v in visitors]:
+                future.result()
+        with self.queue_changed:
+            self.web_done = True
+            self.queue_changed.notify_all()
+        joiner.join()
+        for thread in self.restarts:
+            thread.join()
+        wait(self.onboarding)
+        self.onboarding_pool.shutdown()
+
+    def _guard(self, fn: Any, visitor: Visitor) -> None:
+        """One visitor's failure is a counted error, never the end of the run."""
+        try:
+            fn(visitor)
+        except requests.RequestException as exc:
+            self.rec.error(f"http_{type(exc).__name__}")
+        except Exception:
+            log.exception("visitor %s failed", visitor.n)
+            self.rec.error("driver_exception")
+        finally:
+            connections.close_all()
+            if fn == self._onboard or not visitor.queued:
+                self.rec.finish()
+
+    # -- stage 1: the web app ------------------------------------------------------------------
+
+    def _web_stage(self, v: Visitor) -> None:
+        self.rec.step("visitors")
+        web = requests.Session()
+        web.headers["User-Agent"] = BROWSERS[v.n % len(BROWSERS)]
+        url = f"{self.env.web_base}/r/{v.link.code}"
+        started = time.perf_counter()
+        page = web.get(url, timeout=HTTP_TIMEOUT)
+        self.rec.latency("landing", time.perf_counter() - started)
+        if page.status_code != 200:
+            self.rec.error(f"landing_http_{page.status_code}")
+            return
+        self.rec.step("landing")
+        if v.stops_after == "landing":
+            return
+        token = CSRF_RE.search(page.text)
+        if token is None:
+            self.rec.error("landing_without_join_form")
+            return
+        started = time.perf_counter()
+        answer = web.post(
+            f"{url}/join",
+            data={"csrfmiddlewaretoken": token.group(1)},
+            headers={"Referer": url},
+            allow_redirects=False,
+            timeout=HTTP_TIMEOUT,
+        )
+        self.rec.latency("join_redirect", time.perf_counter() - started)
+        location = answer.headers.get("Location", "")
+        if answer.status_code != 302:
+            self.rec.error(f"join_http_{answer.status_code}")
+            return
+        if not location.startswith(f"{self.emu_base}/invite/"):
+            self.rec.error("untracked_fallback_invite")
+            return
+        self.rec.step("invite")
+        if v.stops_after == "invite":
+            return
+        v.invite_code = location.rsplit("/", 1)[1]
+        v.queued = True
+        with self.queue_changed:
+            self.queue.append(v)
+            self.queue_changed.notify_all()
+
+    # -- stage 2: joining the server -----------------------------------------------------------
+
+    def _take(self) -> list[Visitor]:
+        """The next visitors to join: a full burst (or what is left), or one; [] at the end."""
+        size = self.options.burst or 1
+        with self.queue_changed:
+            self.queue_changed.wait_for(lambda: len(self.queue) >= size or self.web_done)
+            return [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
+
+    def _join_loop(self, schedule: Schedule) -> None:
+        interval = 1.0 / self.options.join_rate
+        next_at = time.monotonic()
+        try:
+            while batch := self._take():
+                if self.options.burst:
+                    # Bursts are spaced as asked (a pacing pause, not a wait for results).
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at = time.monotonic() + self.options.burst_every
+                    self._inject_429()
+                    started = time.monotonic()
+                    for v in batch:
+                        self._join(v, schedule)
+                    self.bursts.append(
+                        {"size": len(batch), "seconds": round(time.monotonic() - started, 3)}
+                    )
+                    continue
+                for v in batch:
+                    # Pacing joins to the asked rate, not waiting for anything to settle.
+                    time.sleep(max(0.0, next_at - time.monotonic()))
+                    next_at = max(next_at + interval, time.monotonic())
+                    self._join(v, schedule)
+        except Exception:
+            log.exception("the joiner failed")
+            self.rec.error("driver_exception")
+            with self.queue_changed:
+                self.queue.clear()
+
+    def _join(self, v: Visitor, schedule: Schedule) -> None:
+        try:
+            self._accept(v, schedule)
+        except requests.RequestException as exc:
+            self.rec.error(f"accept_{type(exc).__name__}")
+            self.rec.finish()
+
+    def _accept(self, v: Visitor, schedule: Schedule) -> None:
+        self.joins += 1
+        if self.joins == schedule.restart_at:
+            self._restart_bot()
+        if self.joins in schedule.drops_at:
+            self.http.post(f"{self.emu_base}/_emulator/gateway/drop", timeout=HTTP_TIMEOUT)
+        v.joined_at = time.monotonic()
+        answer = self.http.post(
+            f"{self.emu_base}/_emulator/invites/{v.invite_code}/accept",
+            json={"username": f"visitor{v.n}"},
+            timeout=HTTP_TIMEOUT,
+        )
+        if answer.status_code != 200:
+            self.rec.error(f"accept_http_{answer.status_code}")
+            self.rec.finish()
+            return
+        v.user_id = answer.json()["member"]["user"]["id"]
+        self.join_times[v.user_id] = v.joined_at
+        self.rec.step("joined")
+        self.onboarding.append(self.onboarding_pool.submit(self._guard, self._onboard, v))
+
+    def _inject_429(self) -> None:
+        if self.options.fault_429:
+            rule = {"pattern": "*", "count": self.options.fault_429, "retry_after": 0.2}
+            self.http.post(
+                f"{self.emu_base}/_emulator/faults", json={"inject_429": [rule]}, timeout=10
+            )
+
+    def _restart_bot(self) -> None:
+        """Stop the bot gracefully now; start it again `--bot-downtime` seconds later. Joins go
+        on meanwhile: the restarted bot must reconcile them."""
+        stopping = self.bot.stop_in_background()
+        began = time.monotonic()
+
+        def restart() -> None:
+            stopping.result(60)
+            # The outage lasts as long as asked: a deliberate pause, not a wait for a result.
+            time.sleep(max(0.0, self.options.bot_downtime - (time.monotonic() - began)))
+            self.bot.start(timeout=60)
+
+        thread = threading.Thread(target=restart, name="bot-restart")
+        thread.start()
+        self.restarts.append(thread)
+
+    # -- stage 3: welcome and onboarding -------------------------------------------------------
+
+    @property
+    def _patience(self) -> float:
+        """How long a member waits for the bot: one step's timeout, plus any planned outage."""
+        outage = self.options.bot_downtime + 30 if self.options.restart_bot_at else 0.0
+        return self.options.step_timeout + outage
+
+    def _onboard(self, v: Visitor) -> None:
+        recorded = self.board.wait("join_recorded", v.user_id, self._patience)
+        if recorded is None:
+            self.rec.error("join_not_recorded")
+            return
+        self.rec.step("join_recorded")
+        welcome = self.board.wait("welcome", v.user_id, self.options.step_timeout)
+        if welcome is None:
+            self.rec.error(f"no_welcome_after_{recorded[1]}")
+            return
+        at, (session_id, _where) = welcome
+        self.rec.latency("join_to_welcome", at - v.joined_at)
+        self.rec.step("welcomed")
+        if v.stops_after == "welcome":
+            return
+        custom_id = f"onb:start:{session_id}"
+        message_id = self.env.emulator.call(_message_with_button, self.env.emulator, custom_id)
+        if message_id is None:
+            self.rec.error("welcome_message_not_found")
+            return
+        opened = self._control(
+            "interactions/click",
+            {"user_id": v.user_id, "message_id": message_id, "custom_id": custom_id},
+        )
+        if opened is None:
+            return
+        if opened["failed"] or not opened["modal"]:
+            self.rec.error("start_failed" if opened["failed"] else "start_without_modal")
+            return
+        self.rec.step("onboarding_started")
+        if v.stops_after == "form":
+            return
+        self._submit(v, opened)
+
+    def _submit(self, v: Visitor, opened: dict[str, Any]) -> None:
+        keys = [row["components"][0]["custom_id"] for row in opened["modal"]["components"]]
+        answers = form_answers(v.n)
+        values = {key: answers.get(key, "x") for key in keys}
+        sent_wall, sent = time.time(), time.monotonic()
+        state = self._control(
+            f"interactions/{opened['id']}/submit", {"user_id": v.user_id, "values": values}
+        )
+        if state is None:
+            return
+        self.rec.step("submitted")
+        answered = self.board.wait("answered", state["id"], self.options.step_timeout)
+        if answered is None or state["failed"]:
+            self.rec.error("submit_failed" if state["failed"] else "submit_unanswered")
+            return
+        if answered[1] != "done":
+            self.rec.error(f"submit_{answered[1]}")
+            return
+        created = _conversion_time(v.user_id, sent + self.options.step_timeout)
+        if created is None:
+            self.rec.error("conversion_not_recorded")
+            return
+        self.rec.latency("submit_to_conversion", max(0.0, created - sent_wall))
+        self.rec.step("converted")
+
+    def _control(self, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """A user action on the emulator; it answers once the bot has (or `wait` ran out)."""
+        body["wait"] = self.options.step_timeout
+        answer = self.http.post(f"{self.emu_base}/_emulator/{path}", json=body, timeout=60)
+        if answer.status_code >= 300:
+            self.rec.error(f"{path.rsplit('/', 1)[-1]}_http_{answer.status_code}")
+            return None
+        return answer.json()
+
+
+def _message_with_button(emu: Any, custom_id: str) -> str | None:
+    """The id of the (newest) message carrying the button `custom_id`. Runs on the emulator's
+    loop; newest first, since the welcome was just posted."""
+    for message in reversed(emu.world.messages.values()):
+        for row in message.components:
+            if any(c.get("custom_id") == custom_id for c in row.get("components", [])):
+                return message.id
+    return None
+
+
+def _conversion_time(member_id: str, deadline: float) -> float | None:
+    """When the member's conversion row was written (epoch seconds), polling until `deadline`:
+    with a Celery worker the row comes after the bot's answer, and nothing announces it."""
+    while True:
+        created = (
+            Conversion.objects.filter(discord_user_id=member_id)
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if created is not None:
+            return created.timestamp()
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_SECONDS)

@@ -1,0 +1,74 @@
+"""The run's own campaigns, influencers and links, in the emulator's default guild.
+
+Each campaign has a short one-step form (three fields of different types) and gives the
+Member role on conversion, so a conversion exercises validation, the task and a Discord call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+
+from botworker.emulator import defaults as discord
+from campaigns.models import Campaign, OnboardingField
+from referrals.invites import top_up_pool
+from referrals.models import ReferralLink
+
+POOL_SIZE = 20
+
+
+@dataclass(frozen=True)
+class LinkInfo:
+    code: str
+    link_id: str
+    campaign_id: str
+
+
+def form_answers(n: int) -> dict[str, str]:
+    """Valid answers to the form below for visitor `n`, keyed by field key (= input id)."""
+    return {"game": f"game {n}", "email": f"visitor{n}@example.test", "platform": "PC"}
+
+
+def create_world(links: int, campaigns: int) -> list[LinkInfo]:
+    """`campaigns` live campaigns with full invite pools and `links` links spread over them."""
+    T = OnboardingField.FieldType
+    created = []
+    for c in range(campaigns):
+        campaign = Campaign.objects.create(
+            campaign_name=f"Simulated {c + 1}",
+            guild_id=discord.GUILD_ID,
+            channel_id=discord.INVITE_CHANNEL_ID,
+            welcome_channel_id=discord.WELCOME_CHANNEL_ID,
+            headline="Join the simulation",
+            offer_title="Synthetic early access",
+            invite_pool_size=POOL_SIZE,
+            auto_role_assignment=True,
+            target_role_ids=[discord.MEMBER_ROLE_ID],
+        )
+        fields = [
+            ("game", "Favourite game", T.SHORT_TEXT, {}),
+            ("email", "Email", T.EMAIL, {}),
+            ("platform", "Platform", T.CHOICE, {"choices": ["PC", "Console"]}),
+        ]
+        for order, (key, label, kind, extra) in enumerate(fields):
+            OnboardingField.objects.create(
+                campaign=campaign, key=key, label=label, field_type=kind, order=order, **extra
+            )
+        created.append(campaign)
+    User = get_user_model()
+    result = []
+    for n in range(links):
+        campaign = created[n % campaigns]
+        influencer, _ = User.objects.get_or_create(
+            username=f"influencer{n % 10}", defaults={"email": f"influencer{n % 10}@example.test"}
+        )
+        link = ReferralLink.objects.create(
+            campaign=campaign, influencer=influencer, title=f"Link {n + 1}", platform="youtube"
+        )
+        result.append(LinkInfo(link.referral_code, str(link.pk), str(campaign.pk)))
+    for campaign in created:
+        # A full pool before the first visitor, as a deployed site has (beat keeps it so).
+        while top_up_pool(campaign.pk):
+            pass
+    return result

@@ -1,0 +1,162 @@
+"""`manage.py simulate`: a small run end to end (burst, bot restart), the scoring, the exit
+status. The runs are child processes: the command swaps the database settings at start-up, which
+must not happen inside the test session."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from analytics.models import ReferralEvent
+from botworker.emulator import defaults
+from botworker.management.commands import simulate as simulate_command
+from botworker.simulation.metrics import FUNNEL_STEPS
+from botworker.simulation.report import score_attribution
+from referrals.models import ManagedInvite
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYS = {"funnel", "attribution", "latency_ms", "discord_calls", "errors", "database", "options"}
+DECISIONS = ("exact", "link", "ambiguous", "organic", "unknown")
+
+
+def simulate(tmp_path: Path, *args: str) -> tuple[dict, sqlite3.Connection]:
+    """Run the command on a SQLite file in tmp_path; (its JSON report, the database it used)."""
+    db, out = tmp_path / "sim.sqlite3", tmp_path / "sim.json"
+    done = subprocess.run(
+        [sys.executable, "manage.py", "simulate", "--database-url", f"sqlite:///{db}"]
+        + ["--keep-db", "--no-progress", "--json", str(out), "--links", "8", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Attribution" in done.stdout and "Latency" in done.stdout
+    return json.loads(out.read_text()), sqlite3.connect(db)
+
+
+def finished_report(wrong: int) -> dict:
+    """The smallest report the command can print."""
+    latency = {"n": 0, "p50": None, "p95": None, "p99": None, "max": None}
+    return {
+        "funnel": dict.fromkeys(FUNNEL_STEPS, 0),
+        "database": {},
+        "attribution": {
+            **dict.fromkeys(DECISIONS, 0),
+            "wrong": wrong,
+            "missed": 0,
+            "precision": 0.0,
+            "recall": 0.0,
+        },
+        "latency_ms": {"landing": latency},
+        "discord_calls": {
+            "by_route": {},
+            "total": 0,
+            "rate_limited": {},
+            "invite_list_fetches": 0,
+            "invite_list_fetches_per_join": None,
+        },
+        "bursts": [],
+        "errors": {},
+        "wall_seconds": 1.0,
+        "database_label": "sqlite3:test",
+    }
+
+
+def count(db: sqlite3.Connection, event_type: str) -> int:
+    sql = "SELECT COUNT(*) FROM referral_analytics WHERE event_type = ?"
+    return db.execute(sql, (event_type,)).fetchone()[0]
+
+
+def test_it_runs_a_burst_of_joins_with_no_wrong_attribution(tmp_path):
+    # when 30 visitors go through the funnel, their joins released in one burst
+    report, db = simulate(tmp_path, "--visitors", "30", "--burst", "30")
+
+    # then the report has every section, and nothing was credited wrongly or missed
+    assert set(report) >= KEYS
+    a = report["attribution"]
+    assert a["wrong"] == 0 and a["missed"] == 0
+    assert sum(a[d] for d in DECISIONS) == report["funnel"]["joined"] > 0
+    for name in ("landing", "join_redirect", "join_to_welcome", "submit_to_conversion"):
+        assert set(report["latency_ms"][name]) >= {"p50", "p95", "p99"}
+    assert report["latency_ms"]["submit_to_conversion"]["n"] == report["funnel"]["converted"]
+    # and the burst was one, within a second, served by far fewer invite fetches than joins
+    (burst,) = report["bursts"]
+    assert burst["seconds"] < 1.0
+    assert report["discord_calls"]["invite_list_fetches_per_join"] < 0.5
+    # and the driver's funnel is what the database recorded
+    funnel = report["funnel"]
+    assert funnel["landing"] == count(db, "click") == 30
+    assert funnel["joined"] == count(db, "discord_join")
+    assert funnel["onboarding_started"] == count(db, "onboarding_start")
+    assert funnel["converted"] == count(db, "conversion") > 0
+    assert report["errors"] == {}
+
+
+def test_it_reconciles_every_join_made_while_the_bot_restarts(tmp_path):
+    # when the bot is stopped after the 5th join and started again a second later
+    report, db = simulate(
+        tmp_path, "--visitors", "20", "--join-rate", "10", "--restart-bot-at", "5",
+        "--bot-downtime", "1",
+    )  # fmt: skip
+
+    # then the joins made meanwhile are each attributed or ambiguous, none missed or wrong
+    restart = report["restart"]
+    assert restart["joins_during"] > 0 and restart["missed"] == 0
+    assert restart["attributed"] + restart["ambiguous"] == restart["joins_during"]
+    assert report["attribution"]["wrong"] == report["attribution"]["missed"] == 0
+    assert report["funnel"]["joined"] == count(db, "discord_join")
+
+
+@pytest.mark.django_db
+def test_it_scores_a_credit_to_another_link_as_wrong(bob_link, charlie_link):
+    # given bob's visitor joined through bob's invite, but the join was credited to charlie
+    ManagedInvite.objects.create(
+        campaign=bob_link.campaign,
+        discord_invite_code="bobsInvite1",
+        discord_invite_url="http://127.0.0.1/invite/bobsInvite1",
+        guild_id=defaults.GUILD_ID,
+        channel_id=defaults.INVITE_CHANNEL_ID,
+        referral_link=bob_link,
+        status=ManagedInvite.Status.USED,
+        expires_at=timezone.now(),
+    )
+    ReferralEvent.objects.create(
+        event_type=ReferralEvent.EventType.DISCORD_JOIN,
+        link=charlie_link,
+        discord_user_id="1400000000000000001",
+        metadata={"decision": "exact", "invite_code": "bobsInvite1"},
+    )
+    truth = [
+        {"via": "invite", "user_id": "1400000000000000001", "invite_code": "bobsInvite1"},
+        {"via": "invite", "user_id": "1400000000000000002", "invite_code": "bobsInvite1"},
+    ]
+
+    # when it is scored against the ground truth
+    scored, decisions = score_attribution(truth)
+
+    # then it is wrong, the join with no record is missed, and precision says so
+    assert (scored["wrong"], scored["missed"], scored["precision"]) == (1, 1, 0.0)
+    assert decisions == {"1400000000000000001": "exact", "1400000000000000002": "missed"}
+
+
+def test_it_exits_non_zero_when_any_join_was_credited_wrongly(monkeypatch):
+    # given a run whose report has one wrong attribution
+    report = finished_report(wrong=1)
+    monkeypatch.setattr(simulate_command, "run_simulation", lambda options: report)
+
+    # when the command finishes, then it fails, saying why
+    with pytest.raises(CommandError, match="1 join\\(s\\) credited to a link other"):
+        call_command("simulate", "--no-progress", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def test_it_refuses_options_that_mean_nothing():
+    with pytest.raises(CommandError, match="--campaigns must be between 1 and --links"):
+        call_command("simulate", "--links", "2", "--campaigns", "3")
