@@ -6,6 +6,7 @@ assigning roles after a conversion) goes through here. It honours Discord's rate
 past the caller's time budget, and raises typed errors carrying Discord's error code.
 """
 
+import base64
 import logging
 import re
 import threading
@@ -117,6 +118,48 @@ class DiscordREST:
             reason="Invitetrail onboarding completed",
         )
 
+    # OAuth2 ("Join with Discord"): the code and tokens are passed through, never logged or kept.
+    def exchange_code(self, code: str, redirect_uri: str, *, budget: float | None = None) -> dict:
+        """Authorization code → token response; authenticates as the OAuth2 client (basic
+        auth with DISCORD_CLIENT_ID / DISCORD_CLIENT_SECRET), not as the bot."""
+        credentials = f"{settings.DISCORD_CLIENT_ID}:{settings.DISCORD_CLIENT_SECRET}"
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        return self.request(
+            "POST",
+            "/oauth2/token",
+            data=form,
+            authorization="Basic " + base64.b64encode(credentials.encode()).decode(),
+            budget=budget,
+        )
+
+    def current_user(self, access_token: str, *, budget: float | None = None) -> dict:
+        """`GET /users/@me` as the user (Bearer; needs the `identify` scope)."""
+        return self.request(
+            "GET", "/users/@me", authorization=f"Bearer {access_token}", budget=budget
+        )
+
+    def add_guild_member(
+        self,
+        guild_id: str,
+        user_id: str,
+        access_token: str,
+        *,
+        roles: list[str] | None = None,
+        budget: float | None = None,
+    ) -> dict | None:
+        """`PUT /guilds/{g}/members/{u}` (bot token + the user's `guilds.join` access token):
+        the new member (201), or None when the user was already a member (204)."""
+        body: dict[str, Any] = {"access_token": access_token}
+        if roles:
+            body["roles"] = list(roles)
+        return self.request(
+            "PUT",
+            f"/guilds/{guild_id}/members/{user_id}",
+            json=body,
+            budget=budget,
+            reason="Invitetrail: joined with Discord",
+        )
+
     def followup(self, application_id: str, token: str, content: str) -> None:
         """An ephemeral follow-up to an interaction (valid 15 minutes after it)."""
         self.request(
@@ -132,8 +175,10 @@ class DiscordREST:
         path: str,
         *,
         json: Any = None,
+        data: dict[str, str] | None = None,
         budget: float | None = None,
         reason: str | None = None,
+        authorization: str | None = None,
     ) -> Any:
         """One logical call: retries within `budget` seconds (default: no limit but attempts).
 
@@ -141,12 +186,15 @@ class DiscordREST:
         2. Send; on 429 wait `retry_after` and try again; on 5xx or a network error back off
            (0.5 s, 1 s, 2 s) and try again; each within the remaining budget and attempts.
         3. 2xx → the JSON body (None for 204); other 4xx → DiscordHTTPError.
+
+        `authorization` replaces the bot token (OAuth2 client or Bearer calls); `data` sends a
+        form body (the token endpoint accepts only application/x-www-form-urlencoded).
         """
-        if not self.token:
+        if not self.token and authorization is None:
             raise DiscordUnavailable("DISCORD_BOT_TOKEN is not set")
         deadline = time.monotonic() + budget if budget is not None else None
         key = route_key(method, path)
-        headers = {"Authorization": f"Bot {self.token}"}
+        headers = {"Authorization": authorization or f"Bot {self.token}"}
         if reason:
             headers["X-Audit-Log-Reason"] = reason
         last_error: DiscordError = DiscordUnavailable("no attempt made")
@@ -157,7 +205,12 @@ class DiscordREST:
                 timeout = max(0.05, min(timeout, deadline - time.monotonic()))
             try:
                 response = self.session.request(
-                    method, self.base_url + path, json=json, headers=headers, timeout=timeout
+                    method,
+                    self.base_url + path,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    timeout=timeout,
                 )
             except requests.RequestException as exc:
                 last_error = DiscordUnavailable(f"{method} {key}: {exc.__class__.__name__}")
@@ -236,11 +289,14 @@ class DiscordREST:
             body = {}
         if not isinstance(body, dict):
             body = {}
+        # OAuth2 endpoints answer {"error", "error_description"} instead of {"code", "message"}.
+        message = body.get("message") or body.get("error_description") or body.get("error")
+        try:
+            code = int(body.get("code") or 0)
+        except (TypeError, ValueError):
+            code = 0
         return DiscordHTTPError(
-            response.status_code,
-            int(body.get("code") or 0),
-            str(body.get("message") or response.reason),
-            body.get("errors"),
+            response.status_code, code, str(message or response.reason), body.get("errors")
         )
 
 

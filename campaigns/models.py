@@ -35,6 +35,12 @@ def readable_text_on(background: str) -> str:
     return "#ffffff" if on_white >= on_dark else "#111111"
 
 
+class JoinMethod(models.TextChoices):
+    INVITE = "invite", "Invite link"
+    OAUTH = "oauth", "Join with Discord (OAuth2)"
+    BOTH = "both", "Both: Join with Discord first, invite link second"
+
+
 class Campaign(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     campaign_name = models.CharField(max_length=100)
@@ -89,6 +95,20 @@ class Campaign(models.Model):
         blank=True, help_text="A permanent invite used, untracked, when Discord cannot be reached."
     )
 
+    # How visitors join: a tracked invite, OAuth2 guilds.join (exact by construction), or both.
+    join_method = models.CharField(
+        max_length=8,
+        choices=JoinMethod.choices,
+        default=JoinMethod.INVITE,
+        help_text='"Join with Discord" adds the visitor with OAuth2; no invite is spent.',
+    )
+    join_role_ids = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_snowflake_list],
+        help_text='Role ids given when a visitor joins with Discord, e.g. ["1300000000000000300"].',
+    )
+
     # Roles
     auto_role_assignment = models.BooleanField(default=False)
     target_role_ids = models.JSONField(
@@ -123,6 +143,10 @@ class Campaign(models.Model):
                 | models.Q(ends_at__gt=models.F("starts_at")),
                 name="campaign_ends_after_it_starts",
             ),
+            models.CheckConstraint(
+                condition=models.Q(join_method__in=["invite", "oauth", "both"]),
+                name="campaign_join_method_known",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -146,6 +170,14 @@ class Campaign(models.Model):
         if self.ends_at and now >= self.ends_at:
             return "ended"
         return "live"
+
+    @property
+    def offers_oauth(self) -> bool:
+        return self.join_method in (JoinMethod.OAUTH, JoinMethod.BOTH)
+
+    @property
+    def offers_invite(self) -> bool:
+        return self.join_method in (JoinMethod.INVITE, JoinMethod.BOTH)
 
     @property
     def button_text_colour(self) -> str:

@@ -139,6 +139,24 @@ DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET", "")
 # Where a visitor is sent for an invite code; the local emulator serves its own /invite/<code>.
 DISCORD_INVITE_BASE = env_url("DISCORD_INVITE_BASE", "https://discord.gg")
 DISCORD_REQUEST_TIMEOUT = env_float("DISCORD_REQUEST_TIMEOUT", 5.0, min_value=0.1)
+# "Join with Discord" (OAuth2 guilds.join). Both URLs are derived from DISCORD_API_BASE when
+# empty (Discord: https://discord.com/oauth2/authorize and https://discord.com/channels/…; the
+# local emulator: its own authorise page and channel view), so pointing the API base at the
+# emulator is enough. The channel URL is a template: {guild_id}, {channel_id}, {user_id}.
+DISCORD_OAUTH_AUTHORIZE_URL = env_url("DISCORD_OAUTH_AUTHORIZE_URL", "")
+DISCORD_CHANNEL_URL = env_str("DISCORD_CHANNEL_URL", "")
+if DISCORD_CHANNEL_URL and (
+    "{channel_id}" not in DISCORD_CHANNEL_URL
+    or not DISCORD_CHANNEL_URL.startswith(("http://", "https://"))
+):
+    raise ImproperlyConfigured(
+        f"DISCORD_CHANNEL_URL={DISCORD_CHANNEL_URL!r} is not a channel URL template: "
+        "expected https://host/…{channel_id}…"
+    )
+# Seconds a visitor has between "Join with Discord" and coming back from Discord's consent page.
+DISCORD_OAUTH_STATE_SECONDS = env_int(
+    "DISCORD_OAUTH_STATE_SECONDS", 600, min_value=30, max_value=3600
+)
 if DISCORD_CLIENT_ID and not DISCORD_CLIENT_ID.isdigit():
     raise ImproperlyConfigured(
         f"DISCORD_CLIENT_ID={DISCORD_CLIENT_ID!r} is not a Discord application id (digits only)."

@@ -131,3 +131,39 @@ class UntrackedHandout(models.Model):
 
     def __str__(self) -> str:
         return f"{self.link.referral_code} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class OAuthJoinAttempt(models.Model):
+    """One return from Discord's consent page ("Join with Discord"), created when its state is
+    first used — the unique nonce is what makes a state single-use.
+
+    Before the member is added it names the Discord user (`status=joining`), so the bot can tell
+    the GUILD_MEMBER_ADD that follows is this OAuth join and not an invite join; `welcomed_at`
+    is claimed once, by the bot, so the member is welcomed exactly once. No token is kept.
+    """
+
+    class Status(models.TextChoices):
+        STARTED = "started", "State used"
+        JOINING = "joining", "Adding the member"
+        JOINED = "joined", "Joined"
+        ALREADY_MEMBER = "already", "Already a member"
+        FAILED = "failed", "Failed"
+
+    nonce = models.CharField(max_length=32, unique=True)
+    link = models.ForeignKey(ReferralLink, on_delete=models.PROTECT, related_name="oauth_joins")
+    visitor_id = models.CharField(max_length=64, blank=True)
+    guild_id = models.CharField(max_length=20, blank=True)
+    discord_user_id = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.STARTED)
+    error = models.CharField(max_length=100, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    welcomed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        db_table = "oauth_join_attempts"
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["guild_id", "discord_user_id", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.discord_user_id or '?'} via {self.link_id} ({self.status})"

@@ -1,4 +1,5 @@
-"""Visitor-facing pages: the landing page (records the click) and "Join Discord" (an invite)."""
+"""Visitor-facing pages: the landing page (records the click), "Join Discord" (an invite) and
+"Join with Discord" (OAuth2 guilds.join: the redirect to Discord and the callback)."""
 
 import secrets
 
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from analytics.events import record_landing_visit, utm_parameters
 from analytics.privacy import anonymise_ip, client_ip
-from referrals import ratelimit
+from referrals import oauth, ratelimit
 from referrals.classify import CLICK, classify_visit
 from referrals.invites import NoInviteAvailable, hand_out_invite
 from referrals.links import LinkUnavailable, find_live_link
@@ -51,6 +52,8 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
             "campaign": campaign,
             "influencer_name": link.influencer.get_full_name() or link.influencer.username,
             "join_url": reverse("referrals:join", args=[link.referral_code]),
+            "join_method": campaign.join_method,
+            "oauth_url": reverse("referrals:join-oauth", args=[link.referral_code]),
             "canonical_url": canonical,
             "og_title": campaign.headline or campaign.campaign_name,
             "og_description": (campaign.offer_title or campaign.description)[:200],
@@ -107,6 +110,85 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+@require_http_methods(["GET", "HEAD"])
+def join_oauth(request: HttpRequest, code: str) -> HttpResponse:
+    """ "Join with Discord": a 302 to Discord's consent page with a signed single-use state."""
+    try:
+        link = find_live_link(code)
+    except LinkUnavailable as gone:
+        return unavailable(request, gone.status, gone.title, gone.message, gone.campaign)
+    if not link.campaign.offers_oauth:
+        return redirect("referrals:landing", code=code)
+    back = reverse("referrals:landing", args=[code])
+    if not settings.DISCORD_CLIENT_ID or not settings.DISCORD_CLIENT_SECRET:
+        return unavailable(
+            request,
+            503,
+            "Join with Discord isn't set up",
+            "This site has no Discord application configured yet.",
+            link.campaign,
+            back_url=back,
+            invite_link=link,
+        )
+    wait = throttle(request, link)
+    if wait:
+        response = unavailable(
+            request,
+            429,
+            "Slow down a little",
+            "We've had a lot of requests from you.",
+            link.campaign,
+            retry_after_seconds=wait,
+            back_url=back,
+        )
+        response["Retry-After"] = str(wait)
+        return response
+    visitor_id, new_visitor = visitor(request)
+    response = HttpResponseRedirect(oauth.authorize_url(link, visitor_id))
+    response["Cache-Control"] = "no-store"
+    if new_visitor:
+        set_visitor_cookie(response, visitor_id)
+    return response
+
+
+@require_http_methods(["GET"])
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """Back from Discord: add the visitor to the guild and send them to its channel."""
+    try:
+        joined = oauth.complete(
+            state=request.GET.get("state", "")[:1000],
+            code=request.GET.get("code", "")[:200],
+            error=request.GET.get("error", "")[:100],
+            visitor_id=request.COOKIES.get(VISITOR_COOKIE, ""),
+        )
+    except oauth.OAuthRefused as refused:
+        link = refused.link
+        return unavailable(
+            request,
+            refused.status,
+            refused.title,
+            refused.message,
+            link.campaign if link else None,
+            back_url=reverse("referrals:landing", args=[link.referral_code]) if link else "",
+            invite_link=link if refused.offer_invite else None,
+        )
+    if not joined.created:
+        campaign = joined.link.campaign
+        return render(
+            request,
+            "referrals/unavailable.html",
+            {
+                "title": "You're already in the server",
+                "message": f"Your Discord account is already a member of {campaign}'s server.",
+                "campaign": campaign,
+                "open_url": joined.channel_url,
+            },
+        )
+    response = HttpResponseRedirect(joined.channel_url)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def throttle(request: HttpRequest, link) -> int | None:
     """Seconds to wait if this caller or this link is over its invite rate limit."""
     return ratelimit.hit(
@@ -142,7 +224,12 @@ def unavailable(
     *,
     retry_after_seconds: int | None = None,
     back_url: str = "",
+    invite_link=None,
 ) -> HttpResponse:
+    """The branded error page; with `invite_link`, it offers that link's invite instead."""
+    invite_url = ""
+    if invite_link is not None:
+        invite_url = reverse("referrals:join", args=[invite_link.referral_code])
     return render(
         request,
         "referrals/unavailable.html",
@@ -152,6 +239,7 @@ def unavailable(
             "campaign": campaign,
             "retry_after_seconds": retry_after_seconds,
             "back_url": back_url,
+            "invite_url": invite_url,
         },
         status=status,
     )

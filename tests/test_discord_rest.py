@@ -72,3 +72,24 @@ def test_rate_limit_keys_keep_the_major_parameter():
     assert route_key("PUT", "/guilds/1300000000000000100/members/1300000000000000500/roles/1") == (
         "PUT /guilds/1300000000000000100/members/{id}/roles/1"
     )
+
+
+def test_it_exchanges_a_code_as_the_oauth_client_without_a_bot_token(discord_emulator, settings):
+    # given a user who authorised the application, and a client that has no bot token
+    user = discord_emulator.create_user("oauth-user")
+    redirect = "http://127.0.0.1:8000/discord/oauth/callback"
+    back = discord_emulator.authorize_oauth(
+        user.id, scopes=["identify", "guilds.join"], redirect_uri=redirect
+    )
+    code = back.split("code=")[1].split("&")[0]
+    rest = DiscordREST(discord_emulator.api_base, "", timeout=2)
+
+    # when the code is exchanged and the token used
+    token = rest.exchange_code(code, redirect)
+    me = rest.current_user(token["access_token"])
+
+    # then the user is known; a second exchange is refused with Discord's OAuth2 error
+    assert me["id"] == user.id
+    with pytest.raises(DiscordHTTPError) as refused:
+        rest.exchange_code(code, redirect)
+    assert (refused.value.status, refused.value.message) == (400, 'Invalid "code" in request.')

@@ -4,9 +4,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from analytics.joins import attribution_inputs, record_join, record_leave, recorded_members
+from analytics.joins import (
+    attribution_inputs,
+    link_oauth_join,
+    record_join,
+    record_leave,
+    record_oauth_join,
+    recorded_members,
+)
 from analytics.models import OnboardingSession, ReferralEvent
-from referrals.models import ManagedInvite
+from referrals.models import ManagedInvite, OAuthJoinAttempt
 
 GUILD = "1300000000000000100"
 MEMBER = "1300000000000008888"
@@ -126,3 +133,76 @@ def test_a_welcome_template_with_stray_braces_still_renders(bob_link, invite):
     bob_link.campaign.welcome_message = "Hi {member} {unknown} {"
     bob_link.campaign.save()
     assert exact(bob_link, invite).welcome.text == f"Hi <@{MEMBER}> {{unknown}} {{"
+
+
+# -- OAuth joins: the web app and the bot record the same join once, welcome it once ----------
+
+
+def oauth_attempt(link, status=OAuthJoinAttempt.Status.JOINING, joined_at=None):
+    return OAuthJoinAttempt.objects.create(
+        nonce=f"n{OAuthJoinAttempt.objects.count()}",
+        link=link,
+        guild_id=GUILD,
+        discord_user_id=MEMBER,
+        status=status,
+        joined_at=joined_at,
+    )
+
+
+def bot_sees(when=WHEN):
+    return link_oauth_join(guild_id=GUILD, member_id=MEMBER, username="newbie", joined_at=when)
+
+
+def web_records(link, when=WHEN):
+    return record_oauth_join(
+        guild_id=GUILD, member_id=MEMBER, username="newbie", joined_at=when, link_id=str(link.pk)
+    )
+
+
+def test_the_bot_leaves_a_member_nobody_is_adding_with_oauth_to_invite_attribution(bob_link):
+    assert bot_sees() is None
+
+
+def test_the_bot_records_an_oauth_join_it_hears_of_first_and_the_web_app_adds_nothing(
+    bob_link,
+):
+    # given the web app is adding the member (Discord has not answered it yet)
+    oauth_attempt(bob_link)
+
+    # when the bot's GUILD_MEMBER_ADD comes first, then the web app records the 201
+    by_bot = bot_sees()
+    by_web = web_records(bob_link)
+
+    # then one exact/oauth join for bob's link, welcomed by the bot
+    event = ReferralEvent.objects.get(event_type="discord_join")
+    assert (event.link, event.metadata["source"], event.metadata["decision"]) == (
+        bob_link,
+        "oauth",
+        "exact",
+    )
+    assert by_bot.created and by_bot.welcome is not None
+    assert not by_web.created
+
+
+def test_the_bot_welcomes_an_oauth_join_the_web_app_recorded_first_once(bob_link):
+    # given the web app added the member and recorded the join
+    oauth_attempt(bob_link, OAuthJoinAttempt.Status.JOINED, WHEN)
+    web_records(bob_link)
+
+    # when the bot hears GUILD_MEMBER_ADD, twice (Discord may repeat it)
+    first, second = bot_sees(), bot_sees()
+
+    # then the join is still recorded once, and welcomed once
+    assert ReferralEvent.objects.filter(event_type="discord_join").count() == 1
+    assert not first.created and first.welcome is not None
+    assert first.link_id == str(bob_link.pk)
+    assert first.welcome.session_id == OnboardingSession.objects.get().pk
+    assert second is not None and second.welcome is None
+
+
+def test_an_old_oauth_join_never_claims_a_later_invite_rejoin(bob_link):
+    # given a member who joined with Discord, and later joins again
+    oauth_attempt(bob_link, OAuthJoinAttempt.Status.JOINED, WHEN)
+
+    # then the later join is left to invite attribution
+    assert bot_sees(WHEN + timedelta(hours=1)) is None

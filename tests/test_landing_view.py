@@ -151,3 +151,28 @@ def test_the_join_form_requires_the_csrf_token(bob_link):
 
     response = Client(enforce_csrf_checks=True).post(f"/r/{bob_link.referral_code}/join")
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "method, buttons",
+    [
+        ("invite", ["Join Discord"]),
+        ("oauth", ["Join with Discord"]),
+        ("both", ["Join with Discord", "Use an invite link instead"]),
+    ],
+)
+def test_it_offers_the_campaigns_ways_to_join_in_order(client, bob_link, method, buttons):
+    # given a campaign joined by invite, by "Join with Discord", or both
+    bob_link.campaign.join_method = method
+    bob_link.campaign.save()
+
+    # when its page is shown
+    body = visit(client, bob_link).content.decode()
+
+    # then exactly its buttons, "Join with Discord" first
+    shown = [
+        b for b in ("Join with Discord", "Use an invite link instead", "Join Discord<") if b in body
+    ]
+    assert [b.rstrip("<") for b in shown] == buttons
+    assert (f'href="/r/{bob_link.referral_code}/join/oauth"' in body) == (method != "invite")
+    assert (f'action="/r/{bob_link.referral_code}/join"' in body) == (method != "oauth")

@@ -106,3 +106,16 @@ def test_campaign_state_follows_its_dates(campaign):
     assert campaign.state(now) == "not_started"
     campaign.is_active = False
     assert campaign.state(now) == "inactive"
+
+
+def test_it_validates_join_roles_like_conversion_roles(campaign):
+    campaign.join_role_ids = ["not-a-role"]
+    with pytest.raises(ValidationError) as refused:
+        campaign.full_clean()
+    assert "join_role_ids" in refused.value.message_dict
+
+
+def test_it_refuses_an_unknown_join_method(campaign):
+    campaign.join_method = "pigeon"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        campaign.save()

@@ -36,6 +36,9 @@ def manage(*args, **env):
         ("IP_ANONYMIZATION", "raw", "IP_ANONYMIZATION='raw' is not one of: truncate, hash, none"),
         ("DISCORD_API_BASE", "discord.com/api", "DISCORD_API_BASE='discord.com/api' is not a URL"),
         ("DISCORD_CLIENT_ID", "my-app", "DISCORD_CLIENT_ID='my-app' is not a Discord application"),
+        ("DISCORD_CHANNEL_URL", "https://x/c", "DISCORD_CHANNEL_URL='https://x/c' is not a"),
+        ("DISCORD_OAUTH_STATE_SECONDS", "5", "DISCORD_OAUTH_STATE_SECONDS=5 is too small"),
+        ("DISCORD_OAUTH_AUTHORIZE_URL", "discord.com", "DISCORD_OAUTH_AUTHORIZE_URL='discord"),
     ],
 )
 def test_it_stops_with_one_clear_line_on_a_malformed_value(variable, value, says):

@@ -2,7 +2,8 @@
 
 Per guild, one worker task handles joins in order. While it fetches the invite list, later
 joins queue up and share the next fetch. Dispatches, for other extensions and tests:
-- `member_attributed(member, outcome)`: a join newly recorded (onboarding posts the welcome);
+- `member_attributed(member, outcome)`: a join newly recorded, or an OAuth join's first
+  GUILD_MEMBER_ADD (onboarding posts the welcome);
 - `join_recorded(guild_id, member_id, outcome)`: every join processed, duplicates included;
 - `invite_snapshot(guild_id)`: a batch is done: the guild's snapshot was retaken and persisted
   and its joins recorded (the first one after start-up ends the reconciliation);
@@ -21,7 +22,13 @@ import nextcord
 from django.utils import timezone
 from nextcord.ext import commands
 
-from analytics.joins import attribution_inputs, record_join, record_leave, recorded_members
+from analytics.joins import (
+    attribution_inputs,
+    link_oauth_join,
+    record_join,
+    record_leave,
+    recorded_members,
+)
 from botworker._queries import managed_invites_created_since
 from botworker.attribution import UNKNOWN, Decision, InviteState, snapshot_from
 from botworker.snapshots import load_snapshot, save_snapshot
@@ -93,7 +100,12 @@ class InviteTracking(commands.Cog):
 
     @commands.Cog.listener()
     async def on_member_join(self, member: nextcord.Member) -> None:
-        """Queue the join for the guild's worker (a repeated GUILD_MEMBER_ADD is dropped)."""
+        """Queue the join for the guild's worker (a repeated GUILD_MEMBER_ADD is dropped).
+
+        A member the web app is adding with OAuth2 `guilds.join` spent no invite: their join is
+        linked to the OAuth record instead, and kept out of invite attribution, where it would
+        only make other joins of the same burst look ambiguous.
+        """
         if member.bot:
             return
         join = PendingJoin(
@@ -103,7 +115,32 @@ class InviteTracking(commands.Cog):
             rejoin_flag=bool(member.flags.did_rejoin),
             arrived=time.monotonic(),
         )
+        if member.joined_at is not None and await self._linked_to_oauth(member, join):
+            return
         self._enqueue(member.guild.id, [join])
+
+    async def _linked_to_oauth(self, member: nextcord.Member, join: PendingJoin) -> bool:
+        try:
+            outcome = await run_sync(
+                link_oauth_join,
+                guild_id=str(member.guild.id),
+                member_id=join.member_id,
+                username=join.username,
+                joined_at=join.joined_at,
+            )
+        except Exception:
+            log.exception(
+                "guild=%s member=%s OAuth join not linked: attributing it from invites",
+                member.guild.id,
+                join.member_id,
+            )
+            return False
+        if outcome is None:
+            return False
+        self.bot.dispatch("join_recorded", member.guild.id, join.member_id, outcome)
+        if outcome.welcome is not None:
+            self.bot.dispatch("member_attributed", member, outcome)
+        return True
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: nextcord.RawMemberRemoveEvent) -> None:

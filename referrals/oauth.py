@@ -1,0 +1,340 @@
+""" "Join with Discord": OAuth2 `guilds.join` for a referral link, exact by construction.
+
+The visitor authorises our application on Discord; we learn their user id, add them to the
+campaign's guild ourselves and record the join against the link before Discord even tells the
+bot. No invite is spent. The views are thin callers of `authorize_url` and `complete`.
+
+State (the `state` parameter) is signed with SECRET_KEY, carries the visitor id, the link and a
+nonce, and expires after DISCORD_OAUTH_STATE_SECONDS; the nonce is stored when the state is
+first used (a unique row), so a state works once. Codes and tokens are used once, never stored
+and never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from analytics.joins import record_oauth_join
+from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
+from campaigns.models import Campaign
+from campaigns.validators import is_snowflake
+from referrals.links import LinkUnavailable, find_live_link
+from referrals.models import OAuthJoinAttempt, ReferralLink
+
+log = logging.getLogger(__name__)
+
+SALT = "invitetrail.oauth-state"
+SCOPES = ("identify", "guilds.join")
+DISCORD_WEB = "https://discord.com"
+DISCORD_BUDGET_SECONDS = 10.0
+Status = OAuthJoinAttempt.Status
+
+# Discord's JSON error codes for `PUT /guilds/{g}/members/{u}`, in words for the visitor.
+JOIN_ERRORS = {
+    30001: (
+        "You're in too many servers",
+        "Discord lets an account be in at most 100 servers, and yours is full. "
+        "Leave a server you no longer use, then try again.",
+    ),
+    40007: ("You can't join this server", "Discord says this account is banned from it."),
+    50013: (
+        "This server isn't ready yet",
+        "Our bot isn't allowed to add members there yet. The organisers have been told.",
+    ),
+    50001: (
+        "This server isn't ready yet",
+        "Our bot can't reach the server right now. The organisers have been told.",
+    ),
+}
+SIGN_IN_REFUSED = (
+    "Discord didn't accept the sign-in",
+    "Discord turned down this sign-in, so we couldn't add you.",
+)
+
+
+class OAuthRefused(Exception):
+    """Why "Join with Discord" stopped, in words for the visitor, and whether the invite path
+    is worth offering instead (not when the link itself is no longer usable)."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        message: str,
+        link: ReferralLink | None = None,
+        *,
+        offer_invite: bool = True,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+        self.link = link
+        self.offer_invite = offer_invite and link is not None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The visitor is in the guild: `created` False when they already were (nothing credited)."""
+
+    link: ReferralLink
+    member_id: str
+    created: bool
+    channel_url: str
+
+
+# -- URLs -------------------------------------------------------------------------------------
+
+
+def _discord_origin() -> str:
+    parts = urlsplit(settings.DISCORD_API_BASE)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _is_discord() -> bool:
+    return (urlsplit(settings.DISCORD_API_BASE).hostname or "").endswith("discord.com")
+
+
+def authorize_base() -> str:
+    """DISCORD_OAUTH_AUTHORIZE_URL, else `<origin of DISCORD_API_BASE>/oauth2/authorize`."""
+    return settings.DISCORD_OAUTH_AUTHORIZE_URL or f"{_discord_origin()}/oauth2/authorize"
+
+
+def callback_url() -> str:
+    """The redirect URI, identical at authorisation and at the code exchange (Discord checks)."""
+    return settings.PUBLIC_BASE_URL + reverse("referrals:discord-oauth-callback")
+
+
+def channel_url(campaign: Campaign, user_id: str) -> str:
+    """Where the new member lands: the welcome channel (else the invite channel)."""
+    template = settings.DISCORD_CHANNEL_URL
+    if not template:
+        template = (
+            DISCORD_WEB + "/channels/{guild_id}/{channel_id}"
+            if _is_discord()
+            else _discord_origin() + "/channels/{channel_id}?as={user_id}"
+        )
+    channel_id = campaign.welcome_channel_id or campaign.channel_id
+    return template.format(guild_id=campaign.guild_id, channel_id=channel_id, user_id=user_id)
+
+
+def authorize_url(link: ReferralLink, visitor_id: str) -> str:
+    """Discord's consent page for `link`'s visitor, with a fresh signed single-use state."""
+    state = signing.dumps(
+        {"v": visitor_id, "l": str(link.pk), "n": secrets.token_urlsafe(16)}, salt=SALT
+    )
+    query = {
+        "response_type": "code",
+        "client_id": settings.DISCORD_CLIENT_ID,
+        "scope": " ".join(SCOPES),
+        "redirect_uri": callback_url(),
+        "state": state,
+        "prompt": "consent",
+    }
+    return f"{authorize_base()}?{urlencode(query)}"
+
+
+# -- the callback -----------------------------------------------------------------------------
+
+
+def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
+    """Discord sent the visitor back: add them to the guild and record the join, or refuse.
+
+    1. The state: signed, unexpired, this visitor's; its nonce is consumed (second use: no).
+    2. The link must still be live (the campaign may have ended since the click).
+    3. Exchange the code (as the OAuth2 client), read `/users/@me`, then mark the attempt
+       `joining` with the user id — before the `PUT`, so the bot, whose GUILD_MEMBER_ADD may
+       arrive before Discord answers us, knows this join is ours.
+    4. `PUT /guilds/{g}/members/{u}` with the campaign's join roles: 201 → record the join
+       (exact, source oauth, keyed by Discord's `joined_at`); 204 → already a member, nothing
+       credited; a Discord error → refused with what happened.
+    """
+    payload = _read_state(state, visitor_id)
+    link = ReferralLink.objects.select_related("campaign").filter(pk=payload["l"]).first()
+    if link is None:
+        raise OAuthRefused(404, "Link not found", "This referral link no longer exists.")
+    attempt = _consume(payload["n"], link, visitor_id)
+    try:
+        link = find_live_link(link.referral_code)
+    except LinkUnavailable as gone:
+        _fail(attempt, "link unavailable")
+        raise OAuthRefused(
+            gone.status, gone.title, gone.message, link, offer_invite=False
+        ) from None
+    campaign = link.campaign
+    if error or not code:
+        _fail(attempt, "not authorised")
+        raise OAuthRefused(
+            400,
+            "You didn't authorise the app",
+            "Without your OK on Discord we can't add you. You can try again, or use an invite.",
+            link,
+        )
+    if not campaign.offers_oauth:
+        _fail(attempt, "oauth switched off")
+        raise OAuthRefused(
+            409, "Join with Discord is off", "This campaign now uses invite links.", link
+        )
+    user_id, username, token = _sign_in(code, link, attempt)
+    OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(
+        discord_user_id=user_id, guild_id=campaign.guild_id, status=Status.JOINING
+    )
+    member = _add_member(campaign, user_id, token, link, attempt)
+    url = channel_url(campaign, user_id)
+    if member is None:
+        OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.ALREADY_MEMBER)
+        log.info(
+            "oauth join link=%s guild=%s member=%s: already a member",
+            link.referral_code,
+            campaign.guild_id,
+            user_id,
+        )
+        return Joined(link, user_id, created=False, channel_url=url)
+    joined_at = _joined_at(member)
+    OAuthJoinAttempt.objects.filter(pk=attempt.pk, joined_at__isnull=True).update(
+        joined_at=joined_at
+    )
+    OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.JOINED)
+    record_oauth_join(
+        guild_id=campaign.guild_id,
+        member_id=user_id,
+        username=username,
+        joined_at=joined_at,
+        link_id=str(link.pk),
+    )
+    return Joined(link, user_id, created=True, channel_url=url)
+
+
+def _read_state(state: str, visitor_id: str) -> dict[str, str]:
+    try:
+        payload = signing.loads(state, salt=SALT, max_age=settings.DISCORD_OAUTH_STATE_SECONDS)
+    except signing.SignatureExpired:
+        raise OAuthRefused(
+            400,
+            "This sign-in has expired",
+            "You took a little long on Discord. Go back to the invitation and try again.",
+        ) from None
+    except signing.BadSignature:
+        payload = None
+    if not isinstance(payload, dict) or not all(
+        isinstance(payload.get(k), str) and payload.get(k) for k in ("l", "n")
+    ):
+        raise OAuthRefused(
+            400, "This sign-in isn't valid", "The link back from Discord was changed or broken."
+        )
+    if not visitor_id or not secrets.compare_digest(str(payload.get("v", "")), visitor_id):
+        raise OAuthRefused(
+            400,
+            "This sign-in started elsewhere",
+            "It began in another browser. Open the invitation here and press the button again.",
+        )
+    return payload
+
+
+def _consume(nonce: str, link: ReferralLink, visitor_id: str) -> OAuthJoinAttempt:
+    try:
+        with transaction.atomic():
+            return OAuthJoinAttempt.objects.create(
+                nonce=nonce[:32], link=link, visitor_id=visitor_id
+            )
+    except IntegrityError:
+        raise OAuthRefused(
+            400,
+            "This sign-in was already used",
+            "Each sign-in works once. Go back to the invitation to start again.",
+            link,
+        ) from None
+
+
+def _sign_in(code: str, link: ReferralLink, attempt: OAuthJoinAttempt) -> tuple[str, str, str]:
+    """(user id, username, access token) for the code, or OAuthRefused."""
+    client = discord()
+    try:
+        token = client.exchange_code(code, callback_url(), budget=DISCORD_BUDGET_SECONDS)
+        granted = set(str(token.get("scope", "")).split())
+        access_token = str(token.get("access_token") or "")
+        if not access_token or not set(SCOPES) <= granted:
+            _fail(attempt, "scopes missing")
+            raise OAuthRefused(400, *SIGN_IN_REFUSED, link)
+        me = client.current_user(access_token, budget=DISCORD_BUDGET_SECONDS)
+    except DiscordHTTPError as refused:
+        _fail(attempt, f"sign-in refused: HTTP {refused.status}")
+        log.warning(
+            "oauth sign-in refused link=%s: HTTP %s %s",
+            link.referral_code,
+            refused.status,
+            refused.message[:100],
+        )
+        raise OAuthRefused(400, *SIGN_IN_REFUSED, link) from None
+    except DiscordError as down:
+        _fail(attempt, "discord unavailable")
+        raise _unavailable(link, down) from None
+    user_id = str(me.get("id", ""))
+    if not is_snowflake(user_id):
+        _fail(attempt, "bad user id")
+        raise OAuthRefused(502, *SIGN_IN_REFUSED, link)
+    return user_id, str(me.get("username") or "")[:64], access_token
+
+
+def _add_member(
+    campaign: Campaign, user_id: str, token: str, link: ReferralLink, attempt: OAuthJoinAttempt
+) -> dict | None:
+    try:
+        return discord().add_guild_member(
+            campaign.guild_id,
+            user_id,
+            token,
+            roles=list(campaign.join_role_ids or []),
+            budget=DISCORD_BUDGET_SECONDS,
+        )
+    except DiscordHTTPError as refused:
+        _fail(attempt, f"join refused: {refused.code or refused.status}")
+        log.warning(
+            "oauth join refused link=%s guild=%s member=%s: HTTP %s code %s",
+            link.referral_code,
+            campaign.guild_id,
+            user_id,
+            refused.status,
+            refused.code,
+        )
+        title, message = JOIN_ERRORS.get(
+            refused.code, ("Discord didn't add you", "Discord refused to add you to the server.")
+        )
+        raise OAuthRefused(400 if refused.status < 500 else 502, title, message, link) from None
+    except DiscordError as down:
+        # Left `joining`: Discord may have added them after all, and then the bot links it.
+        OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(error="join unanswered")
+        raise _unavailable(link, down) from None
+
+
+def _joined_at(member: dict) -> datetime:
+    joined_at = parse_datetime(str(member.get("joined_at") or ""))
+    if joined_at is None or timezone.is_naive(joined_at):
+        log.warning("oauth join: member object without a usable joined_at")
+        return timezone.now()
+    return joined_at
+
+
+def _fail(attempt: OAuthJoinAttempt, reason: str) -> None:
+    OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.FAILED, error=reason)
+
+
+def _unavailable(link: ReferralLink, error: DiscordError) -> OAuthRefused:
+    log.warning("oauth join link=%s: Discord unavailable (%s)", link.referral_code, error)
+    return OAuthRefused(
+        503,
+        "Discord isn't answering",
+        "We couldn't finish adding you. If the server doesn't show up in Discord, use an invite.",
+        link,
+    )
