@@ -37,6 +37,7 @@ install: $(VENV)/.installed
 demo: install
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py demo_data
+	$(PY) manage.py demo_activity
 	$(PY) manage.py rundemo
 
 test: install

@@ -1,10 +1,22 @@
 from django.contrib import admin
+from django.urls import path
 
-from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
+from analytics import views
+from analytics.models import (
+    Conversion,
+    Dashboard,
+    OnboardingResponse,
+    OnboardingSession,
+    ReferralEvent,
+)
+from analytics.scoping import ScopedAdminMixin
+
+CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Analytics rows are written by the product only; the admin shows them."""
+class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Analytics rows are written by the product only; the admin shows them (an influencer,
+    only their own links' rows)."""
 
     def has_add_permission(self, request) -> bool:
         return False
@@ -28,7 +40,7 @@ class ReferralEventAdmin(ReadOnlyAdmin):
         "browser",
         "is_unique",
     ]
-    list_filter = ["event_type", "device_type", "campaign", "is_unique"]
+    list_filter = ["event_type", "device_type", CAMPAIGN, "is_unique"]
     search_fields = ["link__referral_code", "discord_user_id", "visitor_id"]
     list_select_related = ["link", "campaign"]
     date_hierarchy = "created_at"
@@ -37,7 +49,7 @@ class ReferralEventAdmin(ReadOnlyAdmin):
 @admin.register(OnboardingResponse)
 class OnboardingResponseAdmin(ReadOnlyAdmin):
     list_display = ["campaign", "discord_user_id", "field_key", "value", "updated_at"]
-    list_filter = ["campaign", "field_key"]
+    list_filter = [CAMPAIGN, "field_key"]
     search_fields = ["discord_user_id", "value"]
     list_select_related = ["campaign"]
 
@@ -51,7 +63,7 @@ class ConversionAdmin(ReadOnlyAdmin):
         "discord_user_id",
         "discord_username",
     ]
-    list_filter = ["campaign"]
+    list_filter = [CAMPAIGN]
     search_fields = ["referral_code", "discord_user_id", "discord_username"]
     list_select_related = ["campaign", "link"]
     date_hierarchy = "created_at"
@@ -60,7 +72,35 @@ class ConversionAdmin(ReadOnlyAdmin):
 @admin.register(OnboardingSession)
 class OnboardingSessionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "campaign", "discord_user_id", "referral_code", "status"]
-    list_filter = ["status", "campaign"]
+    list_filter = ["status", CAMPAIGN]
     search_fields = ["discord_user_id", "discord_username", "referral_code", "id"]
     list_select_related = ["campaign"]
     date_hierarchy = "created_at"
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    """The analytics pages, under /admin/analytics/dashboard/; opening them takes the
+    `analytics.view_dashboard` permission (Influencers have it, scoped to their links)."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        name = "analytics_dashboard"
+        return [
+            path("", wrap(views.overview), name=f"{name}_changelist"),
+            path("data.json", wrap(views.overview_json), name=f"{name}_data"),
+            path(
+                "campaign/<uuid:campaign_id>/", wrap(views.campaign_page), name=f"{name}_campaign"
+            ),
+            path("link/<uuid:link_id>/", wrap(views.link_page), name=f"{name}_link"),
+            path("export/<str:kind>.csv", wrap(views.export), name=f"{name}_export"),
+        ]

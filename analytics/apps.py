@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, post_save
 
 
 class AnalyticsConfig(AppConfig):
     name = "analytics"
     verbose_name = "Analytics"
+
+    def ready(self) -> None:
+        from analytics import rollups, scoping
+        from analytics.models import ReferralEvent
+
+        post_save.connect(
+            rollups.on_event_saved, sender=ReferralEvent, dispatch_uid="analytics-rollups"
+        )
+        # After every migrate (and every test-database flush): the group must exist for the
+        # admin to scope anyone; auth has created the permissions by then.
+        post_migrate.connect(
+            scoping.ensure_influencers_group, sender=self, dispatch_uid="analytics-influencers"
+        )

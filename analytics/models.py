@@ -173,3 +173,51 @@ class OnboardingSession(models.Model):
         if not self.id:
             self.id = secrets.token_urlsafe(12)
         super().save(*args, **kwargs)
+
+
+class DailyRollup(models.Model):
+    """Derived from `ReferralEvent`: how many events of a type happened on a day, per link (and
+    campaign), in total (dimension "all") or per value of one dimension (device, referrer, …).
+
+    Dashboards read these instead of grouping raw events on every page view. They are kept
+    current on write (`analytics.rollups`) and can always be rebuilt from the events
+    (`manage.py rebuild_analytics`), so nothing here is a source of truth.
+    """
+
+    # A digest of (day, campaign, link, event type, dimension, value): one unique column that
+    # works with NULL links on every database, so an upsert can rely on it.
+    key = models.CharField(max_length=40, unique=True)
+    day = models.DateField()
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    link = models.ForeignKey(
+        ReferralLink, on_delete=models.CASCADE, null=True, blank=True, related_name="rollups"
+    )
+    event_type = models.CharField(max_length=20)
+    dimension = models.CharField(max_length=20)
+    value = models.CharField(max_length=255, blank=True)
+    count = models.BigIntegerField(default=0)
+    # Clicks counted as unique (is_unique); zero for every other event type.
+    unique_count = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = "analytics_daily_rollup"
+        indexes = [
+            models.Index(fields=["dimension", "day", "event_type"], name="rollup_dim_day_type"),
+            models.Index(fields=["link", "dimension", "day"], name="rollup_link_dim_day"),
+            models.Index(fields=["campaign", "dimension", "day"], name="rollup_campaign_dim_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.event_type} {self.dimension}={self.value}: {self.count}"
+
+
+class Dashboard(ReferralEvent):
+    """No data of its own: gives the analytics dashboards a place in the admin and a
+    permission (`analytics.view_dashboard`) that decides who may open them."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dashboard"
+        verbose_name_plural = "dashboards"

@@ -1,5 +1,8 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
+from analytics.scoping import is_influencer
 from campaigns.models import Campaign, OnboardingField
 
 
@@ -22,8 +25,16 @@ class OnboardingFieldInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
-    list_display = ["campaign_name", "guild_id", "is_active", "starts_at", "ends_at", "link_count"]
-    list_filter = ["is_active", "auto_role_assignment"]
+    list_display = [
+        "campaign_name",
+        "guild_id",
+        "is_active",
+        "starts_at",
+        "ends_at",
+        "link_count",
+        "dashboard",
+    ]
+    list_filter = ["is_active", "join_method", "auto_role_assignment"]
     search_fields = ["campaign_name", "guild_id", "headline"]
     inlines = [OnboardingFieldInline]
     fieldsets = [
@@ -46,6 +57,7 @@ class CampaignAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Joining", {"fields": ["join_method", "join_role_ids"]}),
         (
             "Invites",
             {"fields": ["invite_max_age_seconds", "invite_pool_size", "fallback_invite_url"]},
@@ -53,6 +65,18 @@ class CampaignAdmin(admin.ModelAdmin):
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
     ]
 
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        if is_influencer(request.user):
+            # An influencer sees the campaigns their links belong to, nothing else.
+            qs = qs.filter(pk__in=request.user.referral_links.values("campaign_id"))
+        return qs
+
     @admin.display(description="links")
     def link_count(self, obj: Campaign) -> int:
         return obj.links.count()
+
+    @admin.display(description="analytics")
+    def dashboard(self, obj: Campaign) -> str:
+        url = reverse("admin:analytics_dashboard_campaign", args=[obj.pk])
+        return format_html('<a href="{}">dashboard</a>', url)

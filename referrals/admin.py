@@ -1,11 +1,16 @@
 from django.contrib import admin
+from django.urls import reverse
 from django.utils.html import format_html
 
+from analytics.scoping import ScopedAdminMixin
 from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
+
+CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(ReferralLink)
-class ReferralLinkAdmin(admin.ModelAdmin):
+class ReferralLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    influencer_path = "influencer"
     list_display = [
         "title",
         "referral_code",
@@ -16,8 +21,9 @@ class ReferralLinkAdmin(admin.ModelAdmin):
         "conversions",
         "is_active",
         "created_at",
+        "dashboard",
     ]
-    list_filter = ["is_active", "platform", "campaign"]
+    list_filter = ["is_active", "platform", CAMPAIGN]
     search_fields = ["title", "referral_code", "influencer__username", "influencer__email"]
     list_select_related = ["influencer", "campaign"]
     autocomplete_fields = ["influencer", "campaign"]
@@ -37,6 +43,11 @@ class ReferralLinkAdmin(admin.ModelAdmin):
         "created_at",
     ]
 
+    @admin.display(description="analytics")
+    def dashboard(self, obj: ReferralLink) -> str:
+        url = reverse("admin:analytics_dashboard_link", args=[obj.pk])
+        return format_html('<a href="{}">dashboard</a>', url)
+
     @admin.display(description="referral URL")
     def full_url(self, obj: ReferralLink) -> str:
         if not obj.pk:
@@ -51,7 +62,9 @@ class ReferralLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ManagedInvite)
-class ManagedInviteAdmin(admin.ModelAdmin):
+class ManagedInviteAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    influencer_path = "referral_link__influencer"
+
     list_display = [
         "discord_invite_code",
         "campaign",
@@ -63,7 +76,7 @@ class ManagedInviteAdmin(admin.ModelAdmin):
         "used_at",
         "used_by_discord_user_id",
     ]
-    list_filter = ["status", "campaign"]
+    list_filter = ["status", CAMPAIGN]
     search_fields = [
         "discord_invite_code",
         "used_by_discord_user_id",
@@ -81,9 +94,10 @@ class ManagedInviteAdmin(admin.ModelAdmin):
 
 
 @admin.register(UntrackedHandout)
-class UntrackedHandoutAdmin(admin.ModelAdmin):
+class UntrackedHandoutAdmin(ScopedAdminMixin, admin.ModelAdmin):
     """Visitors sent to a fallback invite: joins that cannot be attributed, and why."""
 
+    influencer_path = "link__influencer"
     list_display = ["created_at", "link", "reason"]
     list_filter = ["link__campaign"]
     search_fields = ["link__referral_code", "reason"]

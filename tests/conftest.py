@@ -105,3 +105,13 @@ def eager_celery(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = before
+
+
+@pytest.fixture
+def influencers(bob, charlie):
+    """bob and charlie as the admin knows them: staff in the Influencers group."""
+    from analytics.scoping import make_influencer
+
+    for user in (bob, charlie):
+        make_influencer(user)
+    return bob, charlie

@@ -64,3 +64,25 @@ def test_50_concurrent_joins_on_one_link_get_50_different_invites(
     assigned = ManagedInvite.objects.filter(status="assigned", referral_link=bob_link)
     assert assigned.count() == 50
     assert {i.discord_invite_url for i in assigned} == set(locations)
+
+
+def test_200_concurrent_clicks_leave_one_rollup_row_per_key(bob_link):
+    from analytics.models import DailyRollup
+    from analytics.rollups import aggregate_events
+
+    # Given no rollup row yet for today, so every request races to insert the same rows
+    def first_visit(_):
+        return Client().get(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+
+    in_parallel(200, first_visit)
+
+    total = DailyRollup.objects.get(dimension="all", event_type="click")
+    assert (total.count, total.unique_count) == (200, 200)
+    live = {
+        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
+            r.count,
+            r.unique_count,
+        ]
+        for r in DailyRollup.objects.all()
+    }
+    assert live == aggregate_events()

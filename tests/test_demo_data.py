@@ -26,7 +26,20 @@ def test_it_creates_the_demo_world_once(db, settings):
         assert link.referral_url in out.getvalue()
 
 
+def test_it_lets_a_person_sign_in_as_an_influencer_in_debug(db, settings):
+    from analytics.scoping import is_influencer
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_data", stdout=out)
+    ava = get_user_model().objects.get(username="ava")
+    assert ava.is_staff and not ava.is_superuser and is_influencer(ava)
+    assert ava.check_password("invitetrail-demo")
+    assert "ava, ben, cara / invitetrail-demo" in out.getvalue()
+
+
 def test_it_creates_no_superuser_outside_debug(db, settings):
     settings.DEBUG = False
     call_command("demo_data", stdout=StringIO())
     assert not get_user_model().objects.filter(is_superuser=True).exists()
+    assert not get_user_model().objects.get(username="ava").has_usable_password()

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from analytics.scoping import make_influencer
 from botworker.emulator import defaults as discord
 from campaigns.models import Campaign, OnboardingField
 from referrals.models import ReferralLink
@@ -57,6 +58,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {link.influencer.username:5} {link.title:20} {link.referral_url}")
         if settings.DEBUG:
             self.superuser()
+            self.influencer_logins(links)
 
     def campaign(self) -> Campaign:
         campaign, _ = Campaign.objects.update_or_create(
@@ -113,6 +115,16 @@ class Command(BaseCommand):
                     )
                 links.append(link)
         return links
+
+    def influencer_logins(self, links: list[ReferralLink]) -> None:
+        """Let a person sign in as an influencer and see the admin scoped to their links."""
+        _, password = DEMO_ADMIN
+        names = sorted({link.influencer.username for link in links})
+        for user in {link.influencer for link in links}:
+            make_influencer(user)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        self.stdout.write(f"Influencer logins (DEBUG only): {', '.join(names)} / {password}")
 
     def superuser(self) -> None:
         User = get_user_model()

@@ -1,0 +1,121 @@
+"""CSV exports: streamed, filtered, scoped, one column per onboarding field."""
+
+import csv
+import io
+
+import pytest
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from analytics.models import Conversion, OnboardingResponse
+from campaigns.models import OnboardingField
+from tests.analytics_support import journey
+
+
+def export(client, kind: str, **params) -> list[dict]:
+    response = client.get(reverse("admin:analytics_dashboard_export", args=[kind]), params)
+    assert response.status_code == 200
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Type"] == "text/csv"
+    assert kind in response["Content-Disposition"]
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+@pytest.fixture
+def numbers(campaign, bob_link, charlie_link):
+    journey(bob_link, charlie_link, campaign)
+    OnboardingField.objects.create(campaign=campaign, key="email", label="Email", order=1)
+    for link, member, answers in (
+        (bob_link, "101", {"game": "Tetris", "email": "=HYPERLINK(1)"}),
+        (charlie_link, "102", {"game": "Go"}),
+    ):
+        for key, value in answers.items():
+            OnboardingResponse.objects.create(
+                campaign=campaign, link=link, discord_user_id=member, field_key=key, value=value
+            )
+        Conversion.objects.create(
+            campaign=campaign, link=link, referral_code=link.referral_code, discord_user_id=member
+        )
+
+
+def test_it_exports_events_with_their_utm_and_decision(client, alice, numbers):
+    client.force_login(alice)
+    rows = export(client, "events", range="7")
+    assert len(rows) == 11
+    clicks = [r for r in rows if r["event_type"] == "click"]
+    assert sorted(r["utm_source"] for r in clicks) == ["", "twitter", "yt", "yt"]
+    assert sorted(r["decision"] for r in rows if r["event_type"] == "discord_join") == [
+        "ambiguous",
+        "exact",
+        "link",
+        "organic",
+    ]
+
+
+def test_it_exports_events_with_the_dashboard_filters(client, alice, numbers, charlie_link):
+    client.force_login(alice)
+    rows = export(client, "events", range="7", link=str(charlie_link.pk))
+    assert {r["referral_code"] for r in rows} == {charlie_link.referral_code}
+    assert len(rows) == 2
+    assert export(client, "events", range="custom", start="2020-01-01", end="2020-01-02") == []
+
+
+def test_it_exports_conversions_with_a_column_per_field(client, alice, numbers, bob_link):
+    client.force_login(alice)
+    rows = export(client, "conversions")
+    assert list(rows[0])[-2:] == ["game", "email"]
+    bob_row = next(r for r in rows if r["referral_code"] == bob_link.referral_code)
+    assert (bob_row["influencer"], bob_row["game"]) == ("bob", "Tetris")
+    # A spreadsheet must not run what a member typed.
+    assert bob_row["email"] == "'=HYPERLINK(1)"
+
+
+def test_it_exports_one_row_per_member_with_their_answers(client, alice, numbers):
+    client.force_login(alice)
+    rows = export(client, "responses")
+    assert [(r["discord_user_id"], r["game"], r["email"]) for r in rows] == [
+        ("101", "Tetris", "'=HYPERLINK(1)"),
+        ("102", "Go", ""),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["events", "conversions", "responses"])
+def test_it_exports_only_an_influencers_own_rows(client, influencers, numbers, kind, charlie_link):
+    bob, _ = influencers
+    client.force_login(bob)
+    rows = export(client, kind, range="7")
+    assert rows
+    codes = {r["referral_code"] for r in rows}
+    assert codes and charlie_link.referral_code not in codes
+    assert all(r["influencer"] == "bob" for r in rows)
+
+
+def test_it_refuses_an_unknown_export(client, alice):
+    client.force_login(alice)
+    url = reverse("admin:analytics_dashboard_export", args=["passwords"])
+    assert client.get(url).status_code == 404
+
+
+def test_it_streams_in_chunks_without_loading_everything(client, alice, numbers, monkeypatch):
+    from django.db.models import QuerySet
+
+    from analytics import exports
+
+    chunks = []
+    real_iterator = QuerySet.iterator
+
+    def iterator(self, chunk_size=None):
+        chunks.append(chunk_size)
+        return real_iterator(self, chunk_size=chunk_size)
+
+    monkeypatch.setattr(QuerySet, "iterator", iterator)
+    client.force_login(alice)
+    response = client.get(
+        reverse("admin:analytics_dashboard_export", args=["events"]), {"range": "7"}
+    )
+    assert chunks == []  # nothing is read until the response is sent
+    first = next(iter(response.streaming_content))
+    assert first.startswith(b"created_at,event_type")
+    b"".join(response.streaming_content)
+    assert chunks == [exports.CHUNK]
