@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from analytics.scoping import ScopedAdminMixin
-from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
+from referrals.models import ManagedInvite, OAuthJoinAttempt, ReferralLink, UntrackedHandout
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
@@ -103,6 +103,25 @@ class UntrackedHandoutAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["link__referral_code", "reason"]
     list_select_related = ["link"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OAuthJoinAttempt)
+class OAuthJoinAttemptAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Returns from Discord's consent page: who joined through OAuth, and why others did not."""
+
+    influencer_path = "link__influencer"
+    list_display = ["created_at", "link", "status", "discord_user_id", "error", "welcomed_at"]
+    list_filter = ["status", "link__campaign"]
+    search_fields = ["link__referral_code", "discord_user_id"]
+    list_select_related = ["link"]
+    date_hierarchy = "created_at"
+    exclude = ["nonce", "visitor_id"]
 
     def has_add_permission(self, request) -> bool:
         return False

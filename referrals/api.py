@@ -11,12 +11,9 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from analytics.events import record_landing_visit, utm_parameters
-from analytics.privacy import anonymise_ip, client_ip
-from referrals.classify import CLICK, classify_visit
 from referrals.invites import NoInviteAvailable, hand_out_invite
 from referrals.links import LinkUnavailable, find_live_link
-from referrals.views import set_visitor_cookie, throttle, visitor
+from referrals.views import record_visit, set_visitor_cookie, throttle, visitor
 
 MAX_BODY = 2048
 
@@ -73,21 +70,7 @@ def track_click(request: Request, code: str) -> Response:
     except LinkUnavailable as gone:
         return error(gone.status, gone.message)
     # HEAD is this endpoint's contract, not a link unfurler's probe: classify by agent alone.
-    visit = classify_visit("GET", request.META.get("HTTP_USER_AGENT"))
-    visitor_id, new_visitor = visitor(request)
-    if visit.kind != CLICK:
-        visitor_id, new_visitor = "", False
-    ip_address, ip_hash = anonymise_ip(client_ip(request))
-    record_landing_visit(
-        link,
-        visit,
-        visitor_id=visitor_id,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        referrer=request.META.get("HTTP_REFERER", ""),
-        ip_address=ip_address,
-        ip_hash=ip_hash,
-        utm=utm_parameters(request.GET),
-    )
+    visitor_id, new_visitor = record_visit(request, link, "GET")
     response = Response(status=200)
     if new_visitor:
         set_visitor_cookie(response, visitor_id)

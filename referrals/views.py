@@ -27,21 +27,7 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     except LinkUnavailable as gone:
         return unavailable(request, gone.status, gone.title, gone.message, gone.campaign)
 
-    visit = classify_visit(request.method, request.META.get("HTTP_USER_AGENT"))
-    visitor_id, new_visitor = visitor(request)
-    if visit.kind != CLICK:
-        visitor_id, new_visitor = "", False  # bots get no identity and no cookie
-    ip_address, ip_hash = anonymise_ip(client_ip(request))
-    record_landing_visit(
-        link,
-        visit,
-        visitor_id=visitor_id,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        referrer=request.META.get("HTTP_REFERER", ""),
-        ip_address=ip_address,
-        ip_hash=ip_hash,
-        utm=utm_parameters(request.GET),
-    )
+    visitor_id, new_visitor = record_visit(request, link, request.method)
     campaign = link.campaign
     canonical = link.build_url()
     response = render(
@@ -187,6 +173,29 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     response = HttpResponseRedirect(joined.channel_url)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def record_visit(request: HttpRequest, link, method: str) -> tuple[str, bool]:
+    """Record one landing visit as a click or a preview; (visitor id, whether it is new).
+
+    Bots get no identity and no cookie: ("", False).
+    """
+    visit = classify_visit(method, request.META.get("HTTP_USER_AGENT"))
+    visitor_id, new_visitor = visitor(request)
+    if visit.kind != CLICK:
+        visitor_id, new_visitor = "", False
+    ip_address, ip_hash = anonymise_ip(client_ip(request))
+    record_landing_visit(
+        link,
+        visit,
+        visitor_id=visitor_id,
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        referrer=request.META.get("HTTP_REFERER", ""),
+        ip_address=ip_address,
+        ip_hash=ip_hash,
+        utm=utm_parameters(request.GET),
+    )
+    return visitor_id, new_visitor
 
 
 def throttle(request: HttpRequest, link) -> int | None:

@@ -15,6 +15,7 @@ MODELS = [
     "referrals_untrackedhandout",
     "analytics_onboardingsession",
     "botworker_invitesnapshot",
+    "referrals_oauthjoinattempt",
 ]
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 
 from analytics.scoping import make_influencer
 from botworker.emulator import defaults as discord
-from campaigns.models import Campaign, OnboardingField
+from campaigns.models import Campaign, JoinMethod, OnboardingField
 from referrals.models import ReferralLink
 
 DEMO_CAMPAIGN = "Summer Drop (demo)"
@@ -76,6 +76,8 @@ class Command(BaseCommand):
                 "highlights": "Early beta access\nWeekly giveaways\nThe Campaign Participant role",
                 "brand_color": "#5865F2",
                 "button_label": "Join Discord",
+                # Both paths in the demo: "Join with Discord" (OAuth) first, the invite second.
+                "join_method": JoinMethod.BOTH,
                 "invite_max_age_seconds": 600,
                 "invite_pool_size": 5,
                 "fallback_invite_url": "",
