@@ -1,4 +1,4 @@
-"""`manage.py simulate`: a small run end to end (burst, bot restart), the scoring, the exit
+"""`manage.py simulate`: small runs end to end (burst, bot restart, OAuth), the scoring, the exit
 status. The runs are child processes: the command swaps the database settings at start-up, which
 must not happen inside the test session."""
 
@@ -115,6 +115,54 @@ def test_it_reconciles_every_join_made_while_the_bot_restarts(tmp_path):
     assert report["funnel"]["joined"] == count(db, "discord_join")
 
 
+def test_it_attributes_a_burst_of_oauth_joins_exactly(tmp_path):
+    # when 30 visitors on 30 links all "Join with Discord", their joins released in one burst
+    report, db = simulate(
+        tmp_path, "--visitors", "30", "--links", "30", "--burst", "30", "--oauth-share", "1.0",
+        "--drop-landing", "0", "--drop-invite", "0",
+    )  # fmt: skip
+
+    # then every join is recorded once, exact, on the visitor's link: nothing wrong or missed
+    a = report["attribution"]
+    assert (a["recall"], a["precision"], a["wrong"], a["missed"]) == (1.0, 1.0, 0, 0)
+    assert a["exact"] == a["real_joins"] == report["funnel"]["joined"] == 30
+    oauth = a["by_source"]["oauth"]
+    assert (oauth["joins"], oauth["exact"], oauth["recorded_as_oauth"]) == (30, 30, 30)
+    assert oauth["recorded_more_than_once"] == a["by_source"]["invite"]["joins"] == 0
+    assert report["funnel"]["joined_oauth"] == count(db, "discord_join") == 30
+    # and each member was welcomed once (a second welcome would be an error), no invite spent
+    assert report["funnel"]["welcomed"] == 30 and report["errors"] == {}
+    assert report["database"]["invites_handed_out"] == 0
+    assert report["latency_ms"]["oauth_callback"]["n"] == 30
+    (burst,) = report["bursts"]
+    assert burst["size"] == 30
+
+
+@pytest.mark.django_db
+def test_it_scores_oauth_joins_against_the_link_the_visitor_used(bob_link, charlie_link):
+    # given three OAuth joins through bob's link: one credited to bob exactly, one credited to
+    # charlie, one never recorded
+    ids = ["1400000000000000011", "1400000000000000012", "1400000000000000013"]
+    for member, link in zip(ids[:2], (bob_link, charlie_link), strict=True):
+        ReferralEvent.objects.create(
+            event_type=ReferralEvent.EventType.DISCORD_JOIN,
+            link=link,
+            discord_user_id=member,
+            metadata={"decision": "exact", "source": "oauth", "invite_code": None},
+        )
+    truth = [{"via": "oauth", "user_id": m, "invite_code": None} for m in ids]
+
+    # when it is scored against the links the visitors pressed "Join with Discord" on
+    scored, decisions = score_attribution(truth, dict.fromkeys(ids, str(bob_link.pk)))
+
+    # then one is exact and right, one wrong, one missed, split out under by_source
+    assert (scored["exact"], scored["wrong"], scored["missed"]) == (2, 1, 1)
+    assert (scored["recall"], scored["precision"], scored["wrong_invite"]) == (0.3333, 0.5, 0)
+    oauth = scored["by_source"]["oauth"]
+    assert (oauth["joins"], oauth["correct"], oauth["wrong"], oauth["missed"]) == (3, 1, 1, 1)
+    assert decisions[ids[2]] == "missed"
+
+
 @pytest.mark.django_db
 def test_it_scores_a_credit_to_another_link_as_wrong(bob_link, charlie_link):
     # given bob's visitor joined through bob's invite, but the join was credited to charlie
@@ -160,3 +208,5 @@ def test_it_exits_non_zero_when_any_join_was_credited_wrongly(monkeypatch):
 def test_it_refuses_options_that_mean_nothing():
     with pytest.raises(CommandError, match="--campaigns must be between 1 and --links"):
         call_command("simulate", "--links", "2", "--campaigns", "3")
+    with pytest.raises(CommandError, match="--oauth-share is a share between 0 and 1"):
+        call_command("simulate", "--oauth-share", "1.5")

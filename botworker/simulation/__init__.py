@@ -41,7 +41,8 @@ def run_simulation(options: SimulationOptions) -> dict[str, Any]:
     bot: BotRunner | None = None
     try:
         env.start()
-        links = create_world(options.links, options.campaigns)
+        join_method = "both" if options.oauth_share > 0 else "invite"
+        links = create_world(options.links, options.campaigns, join_method)
         board = EventBoard()
         bot = BotRunner(board)
         bot.start(timeout=60)
@@ -54,7 +55,7 @@ def run_simulation(options: SimulationOptions) -> dict[str, Any]:
                 driver.run(visitors)
         else:
             driver.run(visitors)
-        return _report(env, bot, driver, recorder, options, time.monotonic() - started)
+        return _report(env, bot, board, driver, recorder, options, time.monotonic() - started)
     finally:
         if bot is not None:
             bot.shutdown()
@@ -80,6 +81,7 @@ def _inject_faults(env: Environment, options: SimulationOptions) -> None:
 def _report(
     env: Environment,
     bot: BotRunner,
+    board: EventBoard,
     driver: Driver,
     recorder: Recorder,
     options: SimulationOptions,
@@ -88,8 +90,10 @@ def _report(
     emu = env.emulator
     assert emu is not None
     truth = emu.ground_truth()
-    attribution, decisions = score_attribution(truth)
+    attribution, decisions = score_attribution(truth, driver.oauth_links)
     errors = dict(recorder.errors)
+    if welcomed_twice := board.repeated("welcome"):
+        errors["welcomed_more_than_once"] = welcomed_twice
     # Read on the emulator's loop: its records change while its thread serves.
     failures = emu.call(lambda: len(emu.emulator.world.interaction_failures))
     if failures:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,7 @@ class EventBoard:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._slots: dict[tuple[str, str], _Slot] = {}
+        self._posts: Counter[tuple[str, str]] = Counter()  # duplicates included
 
     def _slot(self, kind: str, key: str) -> _Slot:
         with self._lock:
@@ -44,6 +46,8 @@ class EventBoard:
     def post(self, kind: str, key: str, value: Any = None) -> None:
         """Record the first occurrence (a duplicate GUILD_MEMBER_ADD must not move the time)."""
         slot = self._slot(kind, key)
+        with self._lock:
+            self._posts[(kind, key)] += 1
         if not slot.event.is_set():
             slot.at, slot.value = time.monotonic(), value
             slot.event.set()
@@ -54,6 +58,11 @@ class EventBoard:
         if not slot.event.wait(timeout):
             return None
         return slot.at, slot.value
+
+    def repeated(self, kind: str) -> int:
+        """Keys posted more than once (a member welcomed twice, say)."""
+        with self._lock:
+            return sum(1 for (k, _), n in self._posts.items() if k == kind and n > 1)
 
     def count(self, kind: str) -> int:
         with self._lock:

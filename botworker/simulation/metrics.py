@@ -11,13 +11,20 @@ FUNNEL_STEPS = (
     "landing",
     "invite",
     "joined",
+    "joined_oauth",  # of which through "Join with Discord" (no invite)
     "join_recorded",
     "welcomed",
     "onboarding_started",
     "submitted",
     "converted",
 )
-LATENCIES = ("landing", "join_redirect", "join_to_welcome", "submit_to_conversion")
+LATENCIES = (
+    "landing",
+    "join_redirect",
+    "oauth_callback",  # Discord's redirect back → our 302 to the channel (member added)
+    "join_to_welcome",
+    "submit_to_conversion",
+)
 
 
 class Recorder:

@@ -35,6 +35,7 @@ class SimulationOptions:
     fault_429: int = 0  # 429s injected at the start of each burst (or of the run)
     fault_5xx: float = 0.0  # probability of a 500 on any Discord REST call
     drop_gateway: int = 0  # gateway connections dropped, spread over the joins
+    oauth_share: float = 0.0  # share of visitors joining with "Join with Discord" (OAuth2)
     seed: int = 1
     database_url: str = ""  # empty: a throwaway SQLite file under var/
     keep_db: bool = False
@@ -56,6 +57,7 @@ class SimulationOptions:
             (self.fault_429 >= 0, "--fault-429 must be 0 or more"),
             (0 <= self.fault_5xx < 1, "--fault-5xx is a probability below 1"),
             (self.drop_gateway >= 0, "--drop-gateway must be 0 or more"),
+            (0 <= self.oauth_share <= 1, "--oauth-share is a share between 0 and 1"),
             (self.step_timeout > 0, "--step-timeout must be positive"),
         ]
         for name, value in asdict(self.drop).items():

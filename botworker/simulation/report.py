@@ -1,8 +1,9 @@
 """Scoring a finished run against the emulator's ground truth, and presenting it.
 
-Ground truth is what the local Discord knows: which invite each member really used. The
-database says what we decided. A decision crediting a link other than the one whose invite
-was used is `wrong`; a real join with no `discord_join` record is `missed`.
+Ground truth is what the local Discord knows: which invite each member really used, or that
+they were added through OAuth2 (then the link is the one the driver's visitor pressed "Join
+with Discord" on). The database says what we decided. A decision crediting a link other than
+the one used is `wrong`; a real join with no `discord_join` record is `missed`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,35 @@ from .metrics import FUNNEL_STEPS, Recorder
 
 DECISIONS = ("exact", "link", "ambiguous", "organic", "unknown")
 CREDITED = ("exact", "link")
+SOURCES = ("invite", "oauth")  # how a member got in (the emulator's `via`); "seed" is not scored
+SOURCE_KEYS = (
+    "joins",
+    *DECISIONS,
+    "correct",
+    "wrong",
+    "missed",
+    "recorded_as_oauth",  # its record says source "oauth"
+    "recorded_more_than_once",  # members with more than one `discord_join` row
+)
 E = ReferralEvent.EventType
 
 
-def score_attribution(truth: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
-    """(the `attribution` section, member id → decision) for every join the emulator saw."""
+def score_attribution(
+    truth: list[dict[str, Any]], oauth_links: dict[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the `attribution` section, member id → decision) for every join the emulator saw.
+
+    Invite joins: the link is the one the used invite was handed out for. OAuth joins (`via`
+    "oauth"): the link is the one the visitor pressed "Join with Discord" on, from the driver
+    (`oauth_links`, member id → link id); a record crediting it exactly is `exact`, no record
+    is `missed`, a credit to any other link is `wrong`. `by_source` splits it all by join path.
+    """
+    oauth_links = oauth_links or {}
     recorded: dict[str, ReferralEvent] = {}
+    records: Counter[str] = Counter()
     for event in ReferralEvent.objects.filter(event_type=E.DISCORD_JOIN).order_by("created_at"):
         recorded.setdefault(event.discord_user_id, event)
+        records[event.discord_user_id] += 1
     bound = {
         code: str(link_id) if link_id else None
         for code, link_id in ManagedInvite.objects.values_list(
@@ -35,40 +57,56 @@ def score_attribution(truth: list[dict[str, Any]]) -> tuple[dict[str, Any], dict
         )
     }
     counts: Counter[str] = Counter({d: 0 for d in DECISIONS})
+    by_source = {via: Counter({key: 0 for key in SOURCE_KEYS}) for via in SOURCES}
     wrong, wrong_invite, missed, correct, credited, attributable = 0, 0, 0, 0, 0, 0
     examples: list[dict[str, Any]] = []
     decisions: dict[str, str] = {}
     for join in truth:
-        if join["via"] != "invite":
+        via = join["via"]
+        if via not in SOURCES:
             continue
-        used_link = bound.get(join["invite_code"])
+        member = join["user_id"]
+        used_link = bound.get(join["invite_code"]) if via == "invite" else oauth_links.get(member)
+        source = by_source[via]
+        source["joins"] += 1
+        source["recorded_more_than_once"] += records[member] > 1
         attributable += used_link is not None
-        event = recorded.get(join["user_id"])
+        event = recorded.get(member)
         if event is None:
             missed += 1
-            decisions[join["user_id"]] = "missed"
+            source["missed"] += 1
+            decisions[member] = "missed"
             continue
         decision = event.metadata.get("decision", "?")
-        decisions[join["user_id"]] = decision
+        decisions[member] = decision
         counts[decision] += 1
+        source[decision] += 1
+        source["recorded_as_oauth"] += event.metadata.get("source") == "oauth"
         if decision not in CREDITED:
             continue
         credited += 1
         if used_link is not None and str(event.link_id) == used_link:
             correct += 1
+            source["correct"] += 1
         else:
             wrong += 1
+            source["wrong"] += 1
             if len(examples) < 10:
                 examples.append(
                     {
-                        "member": join["user_id"],
+                        "member": member,
+                        "via": via,
                         "used_invite": join["invite_code"],
                         "used_link": used_link,
                         "credited_link": str(event.link_id),
                         "decision": decision,
                     }
                 )
-        if decision == "exact" and event.metadata.get("invite_code") != join["invite_code"]:
+        if (
+            via == "invite"
+            and decision == "exact"
+            and event.metadata.get("invite_code") != join["invite_code"]
+        ):
             wrong_invite += 1
     section = {
         **dict(counts),
@@ -77,10 +115,17 @@ def score_attribution(truth: list[dict[str, Any]]) -> tuple[dict[str, Any], dict
         "missed": missed,
         "precision": round(correct / credited, 4) if credited else None,
         "recall": round(correct / attributable, 4) if attributable else None,
-        "real_joins": sum(1 for j in truth if j["via"] == "invite"),
+        "real_joins": sum(by_source[via]["joins"] for via in SOURCES),
+        "by_source": {via: _source_section(by_source[via]) for via in SOURCES},
         "wrong_examples": examples,
     }
     return section, decisions
+
+
+def _source_section(counted: Counter[str]) -> dict[str, Any]:
+    data: dict[str, Any] = dict(counted)
+    data["recall"] = round(counted["correct"] / counted["joins"], 4) if counted["joins"] else None
+    return data
 
 
 def restart_section(
@@ -155,6 +200,10 @@ def render_table(report: dict[str, Any]) -> str:
         "Attribution (scored against the emulator's ground truth)",
         [(key, a[key]) for key in (*DECISIONS, "wrong", "missed", "precision", "recall")],
     )
+    for via, source in a.get("by_source", {}).items():
+        if source["joins"]:
+            keys = ("joins", "exact", "correct", "wrong", "missed", "recall")
+            lines.append(f"  {via + ' joins':<20}" + "  ".join(f"{k} {source[k]}" for k in keys))
     if report.get("restart"):
         section("Bot restart", [(k, v) for k, v in report["restart"].items()])
     header = f"  {'latency (ms)':<22} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"

@@ -4,7 +4,9 @@ A pipeline of three stages so that bursts never deadlock the thread pools:
 1. web stage (`--concurrency` threads): GET the landing page, POST the join form, keep the
    invite code from the 302;
 2. one joiner thread: accepts invites on the emulator at `--join-rate`, or in bursts of
-   `--burst` released together; it also plays the scheduled bot restart and gateway drops;
+   `--burst` released together; it also plays the scheduled bot restart and gateway drops.
+   `--oauth-share` visitors join through "Join with Discord" instead (`oauth.py`): their
+   consent and callback run on a pool, so a burst of them reaches the web app at once;
 3. onboarding stage (`--concurrency` threads): wait for the bot to record the join and post the
    welcome, press "Start onboarding", submit the modal, wait for the conversion row.
 Who stops where is drawn up front from `--seed`, so two runs with one seed ask the same things.
@@ -25,13 +27,12 @@ from typing import Any
 import requests
 from django.db import connections
 
-from analytics.models import Conversion
-
 from .botrunner import BotRunner, EventBoard
 from .environment import Environment
 from .metrics import Recorder
+from .oauth import OAuthFlow
 from .options import SimulationOptions
-from .world import LinkInfo, form_answers
+from .world import LinkInfo, conversion_time, form_answers, message_with_button
 
 log = logging.getLogger("botworker.simulation")
 
@@ -46,7 +47,6 @@ BROWSERS = (
     "Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
     "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0",
 )
-POLL_SECONDS = 0.02  # only for the conversion row, which no event announces across processes
 
 
 @dataclass
@@ -58,6 +58,9 @@ class Visitor:
     user_id: str = ""
     joined_at: float = 0.0  # monotonic, when the accept request was sent
     queued: bool = False  # handed to the joiner: its journey goes on there
+    oauth: bool = False  # joins with "Join with Discord" (OAuth2 guilds.join), not an invite
+    consent: dict[str, str] = field(default_factory=dict)  # Discord's authorize URL query
+    web: Any = None  # an OAuth visitor's browser session: the callback needs its cookies
 
 
 def plan(options: SimulationOptions, links: list[LinkInfo]) -> list[Visitor]:
@@ -72,7 +75,9 @@ def plan(options: SimulationOptions, links: list[LinkInfo]) -> list[Visitor]:
     for n in range(options.visitors):
         link = rng.choice(links)
         stop = next((name for name, p in steps if rng.random() < p), None)
-        visitors.append(Visitor(n, link, stop))
+        # Drawn only when asked for: runs without OAuth keep their seed's draws.
+        oauth = options.oauth_share > 0 and rng.random() < options.oauth_share
+        visitors.append(Visitor(n, link, stop, oauth=oauth))
     return visitors
 
 
@@ -101,6 +106,13 @@ class Driver:
         self.web_done = False
         self.onboarding: list[Future[None]] = []
         self.onboarding_pool = ThreadPoolExecutor(options.concurrency, "onboarding")
+        workers = max(options.concurrency, min(options.burst, 32))
+        self.oauth_pool = ThreadPoolExecutor(workers, "oauth")
+        # Every thread shares the control session: one kept connection each, not urllib3's 10.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=workers + options.concurrency + 2)
+        self.http.mount("http://", adapter)
+        self.oauth = OAuthFlow(env.web_base, self.emu_base, self.http, recorder)
+        self.oauth_links: dict[str, str] = {}  # member id → the link an OAuth visitor used
         self.joins = 0
         self.bursts: list[dict[str, float]] = []
         self.restarts: list[threading.Thread] = []
@@ -122,6 +134,7 @@ class Driver:
             self.web_done = True
             self.queue_changed.notify_all()
         joiner.join()
+        self.oauth_pool.shutdown()
         for thread in self.restarts:
             thread.join()
         wait(self.onboarding)
@@ -157,10 +170,23 @@ class Driver:
         self.rec.step("landing")
         if v.stops_after == "landing":
             return
+        # The way in: an invite, or (OAuth) Discord's consent page; "invite" counts both.
+        if not (self.oauth.begin(v, web) if v.oauth else self._get_invite(v, web, url, page)):
+            return
+        self.rec.step("invite")
+        if v.stops_after == "invite":
+            return
+        v.queued = True
+        with self.queue_changed:
+            self.queue.append(v)
+            self.queue_changed.notify_all()
+
+    def _get_invite(self, v: Visitor, web: requests.Session, url: str, page: Any) -> bool:
+        """POST the landing page's join form; keep the invite code from the 302."""
         token = CSRF_RE.search(page.text)
         if token is None:
             self.rec.error("landing_without_join_form")
-            return
+            return False
         started = time.perf_counter()
         answer = web.post(
             f"{url}/join",
@@ -173,18 +199,12 @@ class Driver:
         location = answer.headers.get("Location", "")
         if answer.status_code != 302:
             self.rec.error(f"join_http_{answer.status_code}")
-            return
+            return False
         if not location.startswith(f"{self.emu_base}/invite/"):
             self.rec.error("untracked_fallback_invite")
-            return
-        self.rec.step("invite")
-        if v.stops_after == "invite":
-            return
+            return False
         v.invite_code = location.rsplit("/", 1)[1]
-        v.queued = True
-        with self.queue_changed:
-            self.queue.append(v)
-            self.queue_changed.notify_all()
+        return True
 
     # -- stage 2: joining the server -----------------------------------------------------------
 
@@ -206,8 +226,8 @@ class Driver:
                     next_at = time.monotonic() + self.options.burst_every
                     self._inject_429()
                     started = time.monotonic()
-                    for v in batch:
-                        self._join(v, schedule)
+                    # OAuth joins run on their pool; the burst lasts until they are all in.
+                    wait([f for v in batch if (f := self._join(v, schedule)) is not None])
                     self.bursts.append(
                         {"size": len(batch), "seconds": round(time.monotonic() - started, 3)}
                     )
@@ -223,19 +243,41 @@ class Driver:
             with self.queue_changed:
                 self.queue.clear()
 
-    def _join(self, v: Visitor, schedule: Schedule) -> None:
+    def _join(self, v: Visitor, schedule: Schedule) -> Future[None] | None:
+        """Let one visitor join: an invite accepted here, or an OAuth join handed to the pool
+        (its future returned). The join count, restart and drops stay on this thread."""
         try:
-            self._accept(v, schedule)
+            self.joins += 1
+            if self.joins == schedule.restart_at:
+                self._restart_bot()
+            if self.joins in schedule.drops_at:
+                self.http.post(f"{self.emu_base}/_emulator/gateway/drop", timeout=HTTP_TIMEOUT)
+            if v.oauth:
+                return self.oauth_pool.submit(self._oauth_join, v)
+            self._accept(v)
         except requests.RequestException as exc:
             self.rec.error(f"accept_{type(exc).__name__}")
             self.rec.finish()
+        return None
 
-    def _accept(self, v: Visitor, schedule: Schedule) -> None:
-        self.joins += 1
-        if self.joins == schedule.restart_at:
-            self._restart_bot()
-        if self.joins in schedule.drops_at:
-            self.http.post(f"{self.emu_base}/_emulator/gateway/drop", timeout=HTTP_TIMEOUT)
+    def _oauth_join(self, v: Visitor) -> None:
+        try:
+            joined = self.oauth.complete(v)
+        except requests.RequestException as exc:
+            self.rec.error(f"oauth_{type(exc).__name__}")
+            joined = False
+        except Exception:
+            log.exception("visitor %s: OAuth join failed", v.n)
+            self.rec.error("driver_exception")
+            joined = False
+        if not joined:
+            self.rec.finish()
+            return
+        self.oauth_links[v.user_id] = v.link.link_id
+        self.rec.step("joined_oauth")
+        self._joined(v)
+
+    def _accept(self, v: Visitor) -> None:
         v.joined_at = time.monotonic()
         answer = self.http.post(
             f"{self.emu_base}/_emulator/invites/{v.invite_code}/accept",
@@ -247,6 +289,9 @@ class Driver:
             self.rec.finish()
             return
         v.user_id = answer.json()["member"]["user"]["id"]
+        self._joined(v)
+
+    def _joined(self, v: Visitor) -> None:
         self.join_times[v.user_id] = v.joined_at
         self.rec.step("joined")
         self.onboarding.append(self.onboarding_pool.submit(self._guard, self._onboard, v))
@@ -298,7 +343,7 @@ class Driver:
         if v.stops_after == "welcome":
             return
         custom_id = f"onb:start:{session_id}"
-        message_id = self.env.emulator.call(_message_with_button, self.env.emulator, custom_id)
+        message_id = self.env.emulator.call(message_with_button, self.env.emulator, custom_id)
         if message_id is None:
             self.rec.error("welcome_message_not_found")
             return
@@ -334,7 +379,7 @@ class Driver:
         if answered[1] != "done":
             self.rec.error(f"submit_{answered[1]}")
             return
-        created = _conversion_time(v.user_id, sent + self.options.step_timeout)
+        created = conversion_time(v.user_id, sent + self.options.step_timeout)
         if created is None:
             self.rec.error("conversion_not_recorded")
             return
@@ -349,29 +394,3 @@ class Driver:
             self.rec.error(f"{path.rsplit('/', 1)[-1]}_http_{answer.status_code}")
             return None
         return answer.json()
-
-
-def _message_with_button(emu: Any, custom_id: str) -> str | None:
-    """The id of the (newest) message carrying the button `custom_id`. Runs on the emulator's
-    loop; newest first, since the welcome was just posted."""
-    for message in reversed(emu.world.messages.values()):
-        for row in message.components:
-            if any(c.get("custom_id") == custom_id for c in row.get("components", [])):
-                return message.id
-    return None
-
-
-def _conversion_time(member_id: str, deadline: float) -> float | None:
-    """When the member's conversion row was written (epoch seconds), polling until `deadline`:
-    with a Celery worker the row comes after the bot's answer, and nothing announces it."""
-    while True:
-        created = (
-            Conversion.objects.filter(discord_user_id=member_id)
-            .values_list("created_at", flat=True)
-            .first()
-        )
-        if created is not None:
-            return created.timestamp()
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(POLL_SECONDS)

@@ -1,21 +1,27 @@
-"""The run's own campaigns, influencers and links, in the emulator's default guild.
+"""The run's own campaigns, influencers and links, in the emulator's default guild, and the two
+lookups visitors make in that world (the welcome's message, the conversion row).
 
 Each campaign has a short one-step form (three fields of different types) and gives the
 Member role on conversion, so a conversion exercises validation, the task and a Discord call.
+Its join method is `both` when some visitors use "Join with Discord" (`--oauth-share`).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
+from analytics.models import Conversion
 from botworker.emulator import defaults as discord
 from campaigns.models import Campaign, OnboardingField
 from referrals.invites import top_up_pool
 from referrals.models import ReferralLink
 
 POOL_SIZE = 20
+POLL_SECONDS = 0.02  # only for the conversion row, which no event announces across processes
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,7 @@ def form_answers(n: int) -> dict[str, str]:
     return {"game": f"game {n}", "email": f"visitor{n}@example.test", "platform": "PC"}
 
 
-def create_world(links: int, campaigns: int) -> list[LinkInfo]:
+def create_world(links: int, campaigns: int, join_method: str = "invite") -> list[LinkInfo]:
     """`campaigns` live campaigns with full invite pools and `links` links spread over them."""
     T = OnboardingField.FieldType
     created = []
@@ -45,6 +51,7 @@ def create_world(links: int, campaigns: int) -> list[LinkInfo]:
             invite_pool_size=POOL_SIZE,
             auto_role_assignment=True,
             target_role_ids=[discord.MEMBER_ROLE_ID],
+            join_method=join_method,
         )
         fields = [
             ("game", "Favourite game", T.SHORT_TEXT, {}),
@@ -72,3 +79,29 @@ def create_world(links: int, campaigns: int) -> list[LinkInfo]:
         while top_up_pool(campaign.pk):
             pass
     return result
+
+
+def message_with_button(emu: Any, custom_id: str) -> str | None:
+    """The id of the (newest) message carrying the button `custom_id`. Runs on the emulator's
+    loop; newest first, since the welcome was just posted."""
+    for message in reversed(emu.world.messages.values()):
+        for row in message.components:
+            if any(c.get("custom_id") == custom_id for c in row.get("components", [])):
+                return message.id
+    return None
+
+
+def conversion_time(member_id: str, deadline: float) -> float | None:
+    """When the member's conversion row was written (epoch seconds), polling until `deadline`:
+    with a Celery worker the row comes after the bot's answer, and nothing announces it."""
+    while True:
+        created = (
+            Conversion.objects.filter(discord_user_id=member_id)
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if created is not None:
+            return created.timestamp()
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(POLL_SECONDS)

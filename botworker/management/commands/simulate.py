@@ -77,6 +77,15 @@ class Command(BaseCommand):
             metavar="N",
             help="drop the bot's gateway connection N times, spread over the joins",
         )
+        a(
+            "--oauth-share",
+            type=float,
+            default=0.0,
+            metavar="SHARE",
+            help='share of visitors (0–1, default 0) who join with "Join with Discord" (OAuth2 '
+            "guilds.join) instead of an invite, chosen with --seed; the campaigns then offer "
+            "both (join_method both) and these joins are scored like the rest",
+        )
         a("--seed", type=int, default=1, help="random seed: who drops off where, which link")
         a(
             "--database-url",
@@ -110,6 +119,7 @@ class Command(BaseCommand):
             fault_429=o["fault_429"],
             fault_5xx=o["fault_5xx"],
             drop_gateway=o["drop_gateway"],
+            oauth_share=o["oauth_share"],
             seed=o["seed"],
             database_url=o["database_url"],
             keep_db=o["keep_db"],
