@@ -8,6 +8,7 @@ past the caller's time budget, and raises typed errors carrying Discord's error 
 
 import base64
 import logging
+import random
 import re
 import threading
 import time
@@ -20,6 +21,8 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 UNKNOWN_INVITE = 10006
+# 429s waited out in one call (each says how long); the caller's budget usually ends it first.
+MAX_RATE_LIMIT_WAITS = 20
 USER_AGENT = "DiscordBot (https://github.com/invitetrail/invitetrail, 1.0) Invitetrail"
 _MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
 _ID = re.compile(r"/\d{15,}")
@@ -183,8 +186,9 @@ class DiscordREST:
         """One logical call: retries within `budget` seconds (default: no limit but attempts).
 
         1. Wait out a known-exhausted bucket or global limit, if the budget allows.
-        2. Send; on 429 wait `retry_after` and try again; on 5xx or a network error back off
-           (0.5 s, 1 s, 2 s) and try again; each within the remaining budget and attempts.
+        2. Send; on 429 wait `retry_after` (plus jitter) and try again, up to 20 times; on 5xx
+           or a network error back off (0.5 s, 1 s, 2 s…) up to `max_attempts` tries in all;
+           never past the budget.
         3. 2xx → the JSON body (None for 204); other 4xx → DiscordHTTPError.
 
         `authorization` replaces the bot token (OAuth2 client or Bearer calls); `data` sends a
@@ -198,7 +202,8 @@ class DiscordREST:
         if reason:
             headers["X-Audit-Log-Reason"] = reason
         last_error: DiscordError = DiscordUnavailable("no attempt made")
-        for attempt in range(self.max_attempts):
+        failures = rate_limited = 0
+        while True:
             self._wait_for_bucket(key, deadline)
             timeout = self.timeout
             if deadline is not None:
@@ -214,7 +219,8 @@ class DiscordREST:
                 )
             except requests.RequestException as exc:
                 last_error = DiscordUnavailable(f"{method} {key}: {exc.__class__.__name__}")
-                self._backoff(attempt, 0.5 * 2**attempt, deadline, last_error)
+                failures += 1
+                self._backoff(failures, self.max_attempts, 0.25 * 2**failures, deadline, last_error)
                 continue
             self._learn_bucket(key, response)
             if response.status_code == 429:
@@ -223,18 +229,22 @@ class DiscordREST:
                 if scope == "global":
                     with self._lock:
                         self._global_until = time.monotonic() + retry_after
-                self._backoff(attempt, retry_after, deadline, last_error)
+                # A 429 is Discord saying exactly when to come back: keep trying while the budget
+                # lasts, with a little jitter so callers limited together do not retry together.
+                rate_limited += 1
+                wait = retry_after + random.uniform(0, min(0.25, retry_after / 4))
+                self._backoff(rate_limited, MAX_RATE_LIMIT_WAITS, wait, deadline, last_error)
                 continue
             if response.status_code >= 500:
                 last_error = DiscordUnavailable(f"{method} {key}: HTTP {response.status_code}")
-                self._backoff(attempt, 0.5 * 2**attempt, deadline, last_error)
+                failures += 1
+                self._backoff(failures, self.max_attempts, 0.25 * 2**failures, deadline, last_error)
                 continue
             if response.status_code >= 400:
                 raise self._http_error(response)
             if response.status_code == 204 or not response.content:
                 return None
             return response.json()
-        raise last_error
 
     def _wait_for_bucket(self, key: str, deadline: float | None) -> None:
         with self._lock:
@@ -269,9 +279,9 @@ class DiscordREST:
         return min(max(retry_after, 0.0), 60.0), scope
 
     def _backoff(
-        self, attempt: int, seconds: float, deadline: float | None, error: DiscordError
+        self, tries: int, limit: int, seconds: float, deadline: float | None, error: DiscordError
     ) -> None:
-        if attempt + 1 >= self.max_attempts:
+        if tries >= limit:
             raise error
         self._sleep_within(seconds, deadline, error)
 

@@ -93,3 +93,12 @@ def test_it_exchanges_a_code_as_the_oauth_client_without_a_bot_token(discord_emu
     with pytest.raises(DiscordHTTPError) as refused:
         rest.exchange_code(code, redirect)
     assert (refused.value.status, refused.value.message) == (400, 'Invalid "code" in request.')
+
+
+def test_it_keeps_waiting_out_429s_while_its_budget_lasts(rest, discord_emulator):
+    # Given more rate-limit answers in a row than the client's attempts for failures
+    discord_emulator.call(
+        discord_emulator.faults.inject_rate_limit, CREATE, count=6, retry_after=0.01
+    )
+    # When it calls with a budget that covers the waits, then it gets through
+    assert rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600, budget=5)["code"]
