@@ -104,7 +104,7 @@ def test_it_reconciles_every_join_made_while_the_bot_restarts(tmp_path):
     # when the bot is stopped after the 5th join and started again a second later
     report, db = simulate(
         tmp_path, "--visitors", "20", "--join-rate", "10", "--restart-bot-at", "5",
-        "--bot-downtime", "1",
+        "--bot-downtime", "1", "--step-timeout", "8",
     )  # fmt: skip
 
     # then the joins made meanwhile are each attributed or ambiguous, none missed or wrong
