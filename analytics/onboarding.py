@@ -61,13 +61,9 @@ class Outcome:
 def begin(session_id: str, member_id: str, reply_to: tuple[str, str] | None = None) -> Outcome:
     """The "Start onboarding" button: record `onboarding_start` once and give the first step
     the member has not finished (all steps answered → complete now)."""
-    session = _session(session_id)
-    if session is None:
-        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
-    if session.discord_user_id != member_id:
-        return Outcome("not_yours", "This button belongs to another member's welcome.")
-    if session.status == Session.Status.COMPLETED:
-        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    session, refusal = _usable_session(session_id, member_id)
+    if refusal:
+        return refusal
     _record_start(session)
     steps = _steps(session)
     if not steps:
@@ -82,13 +78,9 @@ def begin(session_id: str, member_id: str, reply_to: tuple[str, str] | None = No
 def step_at(session_id: str, member_id: str, index: int) -> Outcome:
     """Step `index` exactly ("Continue" to the next step, "Fix my answers" for this one),
     prefilled with the member's stored answers."""
-    session = _session(session_id)
-    if session is None:
-        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
-    if session.discord_user_id != member_id:
-        return Outcome("not_yours", "This button belongs to another member's form.")
-    if session.status == Session.Status.COMPLETED:
-        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    session, refusal = _usable_session(session_id, member_id)
+    if refusal:
+        return refusal
     steps = _steps(session)
     if not 0 <= index < len(steps):
         return Outcome("unknown", "That form step no longer exists. Press the button again.")
@@ -108,13 +100,9 @@ def submit(
     `reply_to` is (application id, interaction token): the conversion task uses it to tell the
     member, in an ephemeral follow-up, about roles it could not give.
     """
-    session = _session(session_id)
-    if session is None:
-        return Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
-    if session.discord_user_id != member_id:
-        return Outcome("not_yours", "This form belongs to another member.")
-    if session.status == Session.Status.COMPLETED:
-        return Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    session, refusal = _usable_session(session_id, member_id)
+    if refusal:
+        return refusal
     fields = list(session.campaign.fields.all())
     chunk = fields[index * FIELDS_PER_MODAL : (index + 1) * FIELDS_PER_MODAL]
     if not chunk:
@@ -265,6 +253,20 @@ def _answers(session: OnboardingSession) -> dict[str, str]:
             campaign_id=session.campaign_id, discord_user_id=session.discord_user_id
         ).values_list("field_key", "value")
     )
+
+
+def _usable_session(
+    session_id: str, member_id: str
+) -> tuple[OnboardingSession | None, Outcome | None]:
+    """The session, or why this member cannot use it (unknown, someone else's, completed)."""
+    session = _session(session_id)
+    if session is None:
+        return None, Outcome("unknown", "This onboarding has expired. Ask a moderator for help.")
+    if session.discord_user_id != member_id:
+        return None, Outcome("not_yours", "This button belongs to another member's onboarding.")
+    if session.status == Session.Status.COMPLETED:
+        return None, Outcome("completed", "You've already completed onboarding. Welcome aboard!")
+    return session, None
 
 
 def _session(session_id: str) -> OnboardingSession | None:

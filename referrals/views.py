@@ -65,17 +65,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
     wait = throttle(request, link)
     if wait:
-        response = unavailable(
-            request,
-            429,
-            "Slow down a little",
-            "We've had a lot of requests from you.",
-            link.campaign,
-            retry_after_seconds=wait,
-            back_url=reverse("referrals:landing", args=[code]),
-        )
-        response["Retry-After"] = str(wait)
-        return response
+        return slow_down(request, link, wait, reverse("referrals:landing", args=[code]))
 
     visitor_id, new_visitor = visitor(request)
     try:
@@ -118,17 +108,7 @@ def join_oauth(request: HttpRequest, code: str) -> HttpResponse:
         )
     wait = throttle(request, link)
     if wait:
-        response = unavailable(
-            request,
-            429,
-            "Slow down a little",
-            "We've had a lot of requests from you.",
-            link.campaign,
-            retry_after_seconds=wait,
-            back_url=back,
-        )
-        response["Retry-After"] = str(wait)
-        return response
+        return slow_down(request, link, wait, back)
     visitor_id, new_visitor = visitor(request)
     response = HttpResponseRedirect(oauth.authorize_url(link, visitor_id))
     response["Cache-Control"] = "no-store"
@@ -196,6 +176,21 @@ def record_visit(request: HttpRequest, link, method: str) -> tuple[str, bool]:
         utm=utm_parameters(request.GET),
     )
     return visitor_id, new_visitor
+
+
+def slow_down(request: HttpRequest, link, wait: int, back_url: str) -> HttpResponse:
+    """The 429 page for a caller over its rate limit, saying when to come back."""
+    response = unavailable(
+        request,
+        429,
+        "Slow down a little",
+        "We've had a lot of requests from you.",
+        link.campaign,
+        retry_after_seconds=wait,
+        back_url=back_url,
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def throttle(request: HttpRequest, link) -> int | None:
