@@ -19,6 +19,8 @@ class ReferralEvent(models.Model):
         ONBOARDING_START = "onboarding_start", "Onboarding start"
         CONVERSION = "conversion", "Conversion"
         LEAVE = "leave", "Leave"
+        # A member already in the guild who accepted a link's role invite: not a join.
+        RETURN_VISIT = "return_visit", "Returning member"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Organic joins have no link; a link with history cannot be deleted.
@@ -60,6 +62,7 @@ class ReferralEvent(models.Model):
                         "onboarding_start",
                         "conversion",
                         "leave",
+                        "return_visit",
                     ]
                 ),
                 name="referral_event_type_known",

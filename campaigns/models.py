@@ -35,6 +35,11 @@ def readable_text_on(background: str) -> str:
     return "#ffffff" if on_white >= on_dark else "#111111"
 
 
+class ReferralRoles(models.TextChoices):
+    PER_LINK = "per_link", "A role per referral link (exact attribution)"
+    OFF = "off", "Off (invite-use diff only)"
+
+
 class JoinMethod(models.TextChoices):
     INVITE = "invite", "Invite link"
     OAUTH = "oauth", "Join with Discord (OAuth2)"
@@ -109,6 +114,26 @@ class Campaign(models.Model):
         help_text='Role ids given when a visitor joins with Discord, e.g. ["1300000000000000300"].',
     )
 
+    # Referral roles: each link's invites give the member that link's role (Discord's role
+    # invites), which tells the bot which link a member came through however many join at once.
+    referral_roles = models.CharField(
+        max_length=8,
+        choices=ReferralRoles.choices,
+        default=ReferralRoles.PER_LINK,
+        help_text="Give each referral link its own Discord role, carried by its invites.",
+    )
+    referral_role_name = models.CharField(
+        max_length=100,
+        default="via {link}",
+        help_text="Name of each link's role; {link} is the link's title, {campaign} the "
+        "campaign's name (cut to Discord's 100 characters).",
+    )
+    keep_referral_role = models.BooleanField(
+        default=False,
+        help_text="Keep the link's role on the member as a visible \"came via\" badge "
+        "(off: removed once the join is credited).",
+    )
+
     # Roles
     auto_role_assignment = models.BooleanField(default=False)
     target_role_ids = models.JSONField(
@@ -142,6 +167,10 @@ class Campaign(models.Model):
                 | models.Q(ends_at__isnull=True)
                 | models.Q(ends_at__gt=models.F("starts_at")),
                 name="campaign_ends_after_it_starts",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(referral_roles__in=["per_link", "off"]),
+                name="campaign_referral_roles_known",
             ),
             models.CheckConstraint(
                 condition=models.Q(join_method__in=["invite", "oauth", "both"]),

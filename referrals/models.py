@@ -35,6 +35,8 @@ class ReferralLink(models.Model):
     referral_code = models.CharField(max_length=64, unique=True, editable=False)
     referral_url = models.URLField(max_length=300, editable=False)
     discord_invite_url = models.URLField(blank=True, editable=False)
+    # The link's referral role on Discord (see Campaign.referral_roles); empty while it has none.
+    referral_role_id = models.CharField(max_length=20, blank=True, editable=False)
     clicks = models.IntegerField(default=0, editable=False)
     conversions = models.IntegerField(default=0, editable=False)
     is_active = models.BooleanField(default=True)
