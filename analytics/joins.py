@@ -46,8 +46,26 @@ class JoinOutcome:
     candidates: tuple[str, ...] = field(default_factory=tuple)
 
 
-def attribution_inputs(guild_id: str) -> tuple[dict[str, str | None], frozenset[str]]:
-    """(managed invite code → link id, None while pooled; codes we revoked ourselves)."""
+@dataclass(frozen=True)
+class ReferralRole:
+    link_id: str
+    campaign_id: str
+    keep: bool  # the campaign keeps the role on the member as a "came via" badge
+
+
+@dataclass(frozen=True)
+class AttributionInputs:
+    managed: dict[str, str | None]  # managed invite code -> link id (None while pooled)
+    revoked: frozenset[str]  # codes we revoked ourselves
+    roles: dict[str, ReferralRole]  # referral role id -> its link
+
+    @property
+    def role_links(self) -> dict[str, str]:
+        return {role_id: role.link_id for role_id, role in self.roles.items()}
+
+
+def attribution_inputs(guild_id: str) -> AttributionInputs:
+    """What the bot reads after each invite fetch: our invites and the referral roles."""
     managed: dict[str, str | None] = {}
     revoked: set[str] = set()
     rows = ManagedInvite.objects.filter(guild_id=guild_id).values_list(
@@ -56,8 +74,22 @@ def attribution_inputs(guild_id: str) -> tuple[dict[str, str | None], frozenset[
     for code, link_id, status in rows:
         if status == Status.REVOKED:
             revoked.add(code)
-        managed[code] = str(link_id) if link_id else None
-    return managed, frozenset(revoked)
+        # A pooled invite was given to nobody, even one created for a link's own pool.
+        managed[code] = str(link_id) if link_id and status != Status.POOLED else None
+    return AttributionInputs(managed, frozenset(revoked), referral_roles(guild_id))
+
+
+def referral_roles(guild_id: str) -> dict[str, ReferralRole]:
+    """The guild's referral roles: role id -> link (see Campaign.referral_roles)."""
+    rows = (
+        ReferralLink.objects.filter(campaign__guild_id=guild_id)
+        .exclude(referral_role_id="")
+        .values_list("referral_role_id", "pk", "campaign_id", "campaign__keep_referral_role")
+    )
+    return {
+        role_id: ReferralRole(str(link_id), str(campaign_id), keep)
+        for role_id, link_id, campaign_id, keep in rows
+    }
 
 
 def join_key(guild_id: str, member_id: str, joined_at: datetime) -> str:
@@ -76,6 +108,7 @@ def record_join(
     candidates: tuple[str, ...] = (),
     rejoin_flag: bool = False,
     source: str = "invite",
+    credit_link_id: str | None = None,
 ) -> JoinOutcome:
     """Record one `discord_join` with its attribution decision, once.
 
@@ -85,9 +118,16 @@ def record_join(
        guild) is recorded as such and never gets a second onboarding session.
     3. The event, the invites' new status and the onboarding session are written in one
        transaction; a second call for the same (guild, member, join time) changes nothing.
+
+    `credit_link_id` on an ambiguous join is link-level credit: the event counts for that link
+    (funnel, leaderboards, link pages), while the member stays credited to no link: their
+    session, answers and conversion are unattributed.
     """
     link = ReferralLink.objects.filter(pk=link_id).select_related("campaign").first()
-    campaign = link.campaign if link else _campaign_of(guild_id, candidates)
+    credited = link
+    if link is None and credit_link_id:
+        credited = ReferralLink.objects.filter(pk=credit_link_id).select_related("campaign").first()
+    campaign = credited.campaign if credited else _campaign_of(guild_id, candidates)
     earlier = ReferralEvent.objects.filter(
         event_type=ReferralEvent.EventType.DISCORD_JOIN,
         discord_user_id=member_id,
@@ -105,17 +145,19 @@ def record_join(
         "joined_at": joined_at.isoformat(),
         "referral_code": link.referral_code if link else None,
     }
+    if credited is not None and link is None:
+        metadata["link_credit"] = credited.referral_code
     try:
         with transaction.atomic():
             ReferralEvent.objects.create(
-                link=link,
+                link=credited,
                 campaign=campaign,
                 event_type=ReferralEvent.EventType.DISCORD_JOIN,
                 discord_user_id=member_id,
                 dedupe_key=key,
                 metadata=metadata,
             )
-            _mark_invites_used(guild_id, member_id, decision, invite_code, candidates)
+            _mark_invites_used(guild_id, member_id, decision, invite_code, candidates, link)
             session = None
             if campaign is not None and not rejoin:
                 session, _ = OnboardingSession.objects.get_or_create(
@@ -263,7 +305,10 @@ def record_leave(*, guild_id: str, member_id: str, left_at: datetime) -> None:
     try:
         with transaction.atomic():
             ReferralEvent.objects.create(
-                link_id=last_join.link_id if last_join else None,
+                # Link-level credit on an ambiguous join names no member's link.
+                link_id=None
+                if last_join is None or last_join.metadata.get("link_credit")
+                else last_join.link_id,
                 campaign_id=last_join.campaign_id if last_join else None,
                 event_type=ReferralEvent.EventType.LEAVE,
                 discord_user_id=member_id,
@@ -273,6 +318,29 @@ def record_leave(*, guild_id: str, member_id: str, left_at: datetime) -> None:
     except IntegrityError:
         return
     log.info("leave guild=%s member=%s", guild_id, member_id)
+
+
+def record_return_visit(*, guild_id: str, member_id: str, link_id: str, seen_at: datetime) -> bool:
+    """A member already in the guild accepted `link_id`'s role invite: a `return_visit` event
+    for the link (not a join: no onboarding, no join count). False when already recorded."""
+    link = ReferralLink.objects.filter(pk=link_id).first()
+    if link is None:
+        return False
+    key = f"return:{guild_id}:{member_id}:{link_id}:{seen_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
+    try:
+        with transaction.atomic():
+            ReferralEvent.objects.create(
+                link=link,
+                campaign_id=link.campaign_id,
+                event_type=ReferralEvent.EventType.RETURN_VISIT,
+                discord_user_id=member_id,
+                dedupe_key=key,
+                metadata={"guild_id": guild_id},
+            )
+    except IntegrityError:
+        return False
+    log.info("returning member guild=%s member=%s link=%s", guild_id, member_id, link.referral_code)
+    return True
 
 
 def recorded_members(guild_id: str, since: datetime) -> set[str]:
@@ -315,17 +383,23 @@ def _campaign_of(guild_id: str, candidates: tuple[str, ...]) -> Campaign | None:
 
 
 def _mark_invites_used(
-    guild_id: str, member_id: str, decision: str, invite_code: str | None, candidates
+    guild_id: str,
+    member_id: str,
+    decision: str,
+    invite_code: str | None,
+    candidates,
+    link: ReferralLink | None,
 ) -> None:
     now = timezone.now()
     if decision == "exact" and invite_code:
         ManagedInvite.objects.filter(guild_id=guild_id, discord_invite_code=invite_code).update(
             status=Status.USED, used_at=now, used_by_discord_user_id=member_id
         )
-    elif decision == "link" and candidates:
+    elif decision == "link" and candidates and link is not None:
         # One of these was this member's; which one cannot be told, so no member is named.
         ManagedInvite.objects.filter(
             guild_id=guild_id,
+            referral_link=link,
             discord_invite_code__in=candidates,
             status__in=[Status.ASSIGNED, Status.POOLED],
         ).update(status=Status.USED, used_at=now)

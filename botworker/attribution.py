@@ -1,9 +1,16 @@
-"""Which invite did a new member use? Pure attribution over invite snapshots.
+"""Which invite did a new member use? Pure attribution over invite snapshots and referral roles.
 
-Discord does not say. The bot keeps a snapshot of the guild's invites, fetches the list again
-after one or more joins (the *window* is the time between the two readings) and asks
-:func:`attribute`, which credits a link only when the evidence leaves no other possibility.
-Plain data in, decisions out: no Django, no database, no nextcord.
+Discord does not say. Two kinds of evidence do:
+
+- **Referral roles.** Each role-tagged link's invites are created with ``role_ids=[its role]``;
+  whoever accepts one carries the link's role (Discord's role invites). A member with exactly
+  one referral role came through that link, however many joined at once; the diff cross-checks
+  it (the window must show a use of one of the link's invites for every member with its role).
+- **The invite-use diff.** The bot keeps a snapshot of the guild's invites, fetches the list
+  again after joins (the *window* is the time between the two readings) and counts uses.
+
+:func:`judge` credits a link only when the evidence leaves no other possibility. Plain data in,
+decisions out: no Django, no database, no nextcord.
 
 Keeping the snapshot (what the caller owes these functions):
 
@@ -13,16 +20,19 @@ Keeping the snapshot (what the caller owes these functions):
 - ``INVITE_CREATE`` received before the fetch is sent goes into the current ``before``
   (:func:`with_created`); one received later goes into the next (``next_before(after, created)``).
 - ``managed`` and ``revoked`` are read *after* the fetch; ``revoked`` holds codes whose deletion
-  by a person is known (our own successful DELETE; an admin's per the audit log).
+  by a person is known (our own DELETE, recorded before it is sent; an admin's per the audit log).
 - Duplicate ``GUILD_MEMBER_ADD`` across calls (same member, same ``joined_at``) is dropped by the
-  caller; within a call :func:`attribute` counts a member once.
-- The next call gets ``unexplained_uses=unexplained_after(...)`` of this one. When no join has
-  arrived for longer than the gateway's lag since the last fetch, it may be reset to 0.
+  caller; within a call a member counts once.
+- ``carry`` is the previous judgement's ``carry``, passed through :meth:`Carry.expire` with the
+  gateway's lag: a use seen in a fetch whose member has not arrived within the lag never will
+  (a hand-deleted invite, a lost event), so it stops blocking later windows.
 """
+
+from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 EXACT, LINK, AMBIGUOUS, ORGANIC, UNKNOWN = "exact", "link", "ambiguous", "organic", "unknown"
@@ -30,6 +40,7 @@ EXACT, LINK, AMBIGUOUS, ORGANIC, UNKNOWN = "exact", "link", "ambiguous", "organi
 # Our clock and Discord's disagree a little: an expiry this close to a vanishing is "maybe".
 CLOCK_SKEW = timedelta(seconds=30)
 _VANITY = "(vanity)"
+_POOLED = "pooled"
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,8 @@ class InviteState:
 class Join:
     member_id: str
     joined_at: datetime
+    # Links whose referral role the member is known to carry (empty: none seen yet).
+    role_links: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,57 @@ class Decision:
     member_id: str
     kind: str  # EXACT | LINK | AMBIGUOUS | ORGANIC | UNKNOWN
     invite_code: str | None  # set for EXACT (and ORGANIC when one invite is certain)
-    link_id: str | None  # set for EXACT and LINK only
-    candidates: tuple[str, ...]  # codes with a certain use in the window, sorted
+    link_id: str | None  # set for EXACT and LINK only: the member came through this link
+    candidates: tuple[str, ...]  # codes with a certain use in the window (or carried), sorted
+    # The link this join counts for in link totals. EXACT/LINK: `link_id`. AMBIGUOUS: set when
+    # the consumed invites are certain but their pairing with members is not (link-level join
+    # credit: each link gets exactly as many joins as its invites were consumed); the member
+    # itself is credited to no link.
+    credit_link: str | None = None
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of an invite, first seen in the fetch received at `seen_at`."""
+
+    code: str
+    seen_at: datetime
+    code_sure: bool = True  # False: this link had a use here, but perhaps of another of its codes
+
+
+@dataclass(frozen=True)
+class Carry:
+    """Uses seen in earlier windows that may belong to members not yet arrived.
+
+    `unclaimed` of `uses` await a member (None: unknown how many). When it equals
+    ``len(uses)`` the carried uses are known one by one; when smaller, some of them were claimed
+    by members of earlier batches and which ones is not known.
+    """
+
+    uses: tuple[Use, ...] = ()
+    unclaimed: int | None = 0
+
+    def __post_init__(self) -> None:
+        if self.unclaimed == 0 and self.uses:
+            object.__setattr__(self, "uses", ())
+
+    @property
+    def known(self) -> bool:
+        """Every carried use awaits a member (so each one's link is known)."""
+        return self.unclaimed == len(self.uses)
+
+    def expire(self, seen_before: datetime) -> Carry:
+        """Forget uses seen before `seen_before` (now minus the gateway's lag)."""
+        keep = tuple(use for use in self.uses if use.seen_at >= seen_before)
+        if len(keep) == len(self.uses):
+            return self
+        if not keep:
+            return Carry()
+        if self.unclaimed is None:
+            return Carry(keep, None)
+        dropped = len(self.uses) - len(keep)
+        low, high = max(0, self.unclaimed - dropped), min(self.unclaimed, len(keep))
+        return Carry(keep, low if low == high else None)
 
 
 @dataclass(frozen=True)
@@ -64,63 +126,162 @@ class Evidence:
     managed: Mapping[str, str | None]  # managed codes -> link id (None = pooled)
     vanity_code: str | None = None
     vanity_uses_delta: int = 0  # growth of the vanity URL's uses, read after the invite list
-    # Uses counted in earlier windows that no join has accounted for yet; None = unknown.
-    unexplained_uses: int | None = 0
+    carry: Carry = field(default_factory=Carry)  # from the previous judgement, expired
+
+
+@dataclass(frozen=True)
+class Judgement:
+    decisions: list[Decision]  # one per join, in the order given
+    carry: Carry  # for the next window
+    # Uses the carry and this window call for, maybe uses included (None: unbounded): more
+    # than the members means joins still on their way, fewer a use not yet visible.
+    expected: int | None
+
+
+def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement:
+    """Decide every join of one window.
+
+    1. Tally the window: *certain* uses per code (growth of ``uses``, a single-use invite that
+       vanished surely before its expiry and was not revoked or pooled, vanity growth) and
+       *maybe* uses (a vanishing around expiry, a vanished multi-use invite; None = unbounded).
+       The pool of uses is the carry plus the window's certain uses.
+    2. Members with exactly one referral role, per link L: credited to L when the pool holds a
+       use of one of L's invites for each of them (`exact` with the code when one member and one
+       sure use, else `link`); otherwise, and for members with two referral roles, `ambiguous`.
+       Credited members claim their uses from the pool.
+    3. The other members, against what is left of the pool: no use anywhere -> `unknown`; the
+       uses must equal the members, with no maybe use and a carry whose size is known ->
+       otherwise `ambiguous`. Then all uses on one link -> `exact` (one code) or `link`; all
+       on unmanaged/vanity codes -> `organic`; several links -> `ambiguous` with link-level
+       credit when every use is known one by one.
+    4. The next carry: nothing when every use was matched; else the pool, with how many of it
+       still await a member (unknown when that cannot be counted).
+
+    Why a credit is right: the fetch comes after the members' GUILD_MEMBER_ADD, so each member's
+    use is in the pool; a use whose member is still on the way is in the pool too. So when the
+    uses equal the members, the pool's uses *are* the members' uses. A member carrying L's role
+    accepted one of L's invites; the cross-check refuses a role the window cannot explain.
+
+    Residual, which these inputs cannot tell apart: a member who joined through no invite at all
+    (Server Discovery) in the same window as a use that is not theirs -- a single-use invite
+    deleted by hand that is not in ``revoked`` (looks consumed), or a use whose GUILD_MEMBER_ADD
+    arrives later than the gateway's lag. Referral roles do not have this residual.
+    """
+    certain, maybe = _tally(evidence, now)
+    window = [Use(code, now) for code, n in sorted(certain.items()) for _ in range(n)]
+    carry = evidence.carry
+    pool = [*carry.uses, *window]
+    available = None if carry.unclaimed is None else carry.unclaimed + len(window)
+    expected = None if available is None or maybe is None else available + maybe
+    candidates = tuple(sorted({use.code for use in pool if use.code_sure}))
+    members: dict[str, Join] = {}
+    for join in joins:
+        members.setdefault(join.member_id, join)
+    decided: dict[str, Decision] = {}
+
+    def ambiguous(member_id: str) -> Decision:
+        return Decision(member_id, AMBIGUOUS, None, None, candidates)
+
+    # Step 2: referral roles.
+    by_link: dict[str, list[str]] = {}
+    for member_id, join in members.items():
+        if len(join.role_links) == 1:
+            by_link.setdefault(next(iter(join.role_links)), []).append(member_id)
+        elif join.role_links:
+            decided[member_id] = ambiguous(member_id)
+            available = None  # which uses two-role members consumed cannot be told
+    for link, holders in sorted(by_link.items()):
+        mine = [use for use in pool if _owner(evidence, use.code) == (LINK, link)]
+        if len(holders) > len(mine):
+            decided.update((m, ambiguous(m)) for m in holders)
+            available = None
+            continue
+        # A maybe use could be one of the link's other invites: then the code is not sure.
+        exact = len(holders) == 1 and len(mine) == 1 and mine[0].code_sure and maybe == 0
+        code = mine[0].code if exact else None
+        kind = EXACT if exact else LINK
+        decided.update((m, Decision(m, kind, code, link, candidates, link)) for m in holders)
+        pool = _claim(pool, mine, len(holders), known=available == len(pool))
+        if available is not None:
+            available -= len(holders)
+
+    # Step 3: the invite-use diff for everyone else.
+    rest = [m for m in members if m not in decided]
+    if rest:
+        decided.update(_diff(evidence, pool, available, maybe, rest, candidates))
+        if available is not None and maybe == 0 and available == len(rest):
+            pool, available = [], 0
+        elif available is not None and maybe == 0 and available > len(rest):
+            available -= len(rest)
+        else:
+            available = None
+    if maybe != 0:
+        available = None  # uses that may hide in the window cannot be counted
+    if available is None and not pool:
+        # An unknown number of uses with nothing to time them by: anchor them to this window.
+        pool = [Use(_VANITY, now, code_sure=False)]
+    decisions = [decided[join.member_id] for join in joins]
+    return Judgement(decisions, Carry(tuple(pool), available), expected)
 
 
 def attribute(evidence: Evidence, joins: Sequence[Join], now: datetime) -> list[Decision]:
-    """One decision per join, in the order given; every join in a call gets the same decision.
+    """One decision per join, in the order given (see :func:`judge`)."""
+    return judge(evidence, joins, now).decisions
 
-    1. Count *certain* uses per code: growth of ``uses`` (codes absent from ``before`` count
-       from 0), vanity growth, and each single-use invite in ``before``, unused, that vanished
-       surely before its expiry (the time its INVITE_DELETE was seen, else ``now``, plus
-       ``CLOCK_SKEW``), unless revoked (a successful DELETE proves it unused) or pooled (nobody
-       was given it).
-    2. Count *maybe* uses: a single-use invite that vanished around or after its expiry (used,
-       or just expired?) and a multi-use invite that vanished (up to its remaining uses;
-       unbounded when unlimited, as when uses or the vanity count went down).
-    3. Members count once (duplicate GUILD_MEMBER_ADD never inflates the join count).
-    4. No certain use -> ``unknown``.
-    5. Certain uses must equal the members, with no maybe use and nothing unexplained carried
-       from earlier windows; otherwise -> ``ambiguous`` with the candidate codes.
-    6. All uses on one code of a link -> ``exact``; on several codes of one link -> ``link``;
-       all on unmanaged/vanity codes -> ``organic`` (with the code when there is one);
-       anything else (mixed links, a pooled code that gained uses) -> ``ambiguous``.
 
-    Why a credit is right: if every member in the call has a use in this window (step 5's
-    "nothing unexplained": no earlier use is waiting for a later GUILD_MEMBER_ADD, see
-    :func:`unexplained_after`) and every use in the window is seen (no maybe use), then as many
-    uses as members means the candidate uses *are* the members' uses. Stricter than "one join,
-    one candidate" because a fetch may already show the use of a member whose GUILD_MEMBER_ADD
-    comes in the next batch; without the carry that next member would be credited with a use
-    of the batch after it.
+def _diff(
+    evidence: Evidence,
+    pool: list[Use],
+    available: int | None,
+    maybe: int | None,
+    members: list[str],
+    candidates: tuple[str, ...],
+) -> dict[str, Decision]:
+    """Step 3 of :func:`judge` for `members`, against the uses left in `pool`."""
 
-    Residual, which these inputs cannot tell apart: a member who joined through no invite at
-    all (Server Discovery, an OAuth2 ``guilds.join``) in the same window as a use that is not
-    theirs -- a single-use invite deleted by hand that is not in ``revoked`` (looks consumed),
-    or a use whose GUILD_MEMBER_ADD arrives only after this fetch. Then the counts match and the
-    member is credited. Callers shrink it by putting audit-log deletions in ``revoked`` and by
-    letting joins that arrive while the fetch is in flight join this batch.
+    def every(kind: str, code: str | None = None, link: str | None = None) -> dict:
+        return {m: Decision(m, kind, code, link, candidates, link) for m in members}
+
+    if not pool:
+        return every(UNKNOWN)
+    if maybe != 0 or available is None or available != len(members):
+        return every(AMBIGUOUS)
+    known = available == len(pool)  # every use in the pool is one of these members'
+    owners = [_owner(evidence, use.code) for use in pool]
+    if len(set(owners)) == 1:
+        what, link = owners[0]
+        codes = {use.code for use in pool}
+        sure = known and len(codes) == 1 and all(use.code_sure for use in pool)
+        only = codes.pop() if sure else None
+        if what == ORGANIC:
+            return every(ORGANIC, only)
+        if what == LINK and link is not None:
+            return every(EXACT, only, link) if only else every(LINK, None, link)
+        return every(AMBIGUOUS)
+    if not known:
+        return every(AMBIGUOUS)
+    # Several links: each gets as many joins as its invites were consumed; no member is named.
+    credits = sorted((link or "" if what == LINK else "") for what, link in owners)
+    return {
+        m: Decision(m, AMBIGUOUS, None, None, candidates, credit or None)
+        for m, credit in zip(members, credits, strict=True)
+    }
+
+
+def _claim(pool: list[Use], mine: list[Use], count: int, *, known: bool) -> list[Use]:
+    """The pool after `count` members claimed uses among `mine` (the uses of one link).
+
+    With a known pool the claimed uses leave it (if the link's uses were on several codes, which
+    ones is not known: what is left keeps its link, not its code). Otherwise the pool stays a
+    superset of what awaits a member: nothing leaves, and the link's codes are no longer sure.
     """
-    certain, maybe = _tally(evidence, now)
-    members = len({join.member_id for join in joins})
-    kind, code, link = _decide(evidence, certain, maybe, members)
-    candidates = tuple(sorted(certain))
-    return [Decision(join.member_id, kind, code, link, candidates) for join in joins]
-
-
-def unexplained_after(evidence: Evidence, joins: Sequence[Join], now: datetime) -> int | None:
-    """Uses seen up to this window that may belong to joins not yet processed (None = unknown).
-
-    An upper bound: earlier unexplained uses, plus this window's certain and maybe uses, minus
-    one per member processed now (each member used at least one of them). Pass it as the next
-    call's ``unexplained_uses``; while it is above 0 no decision can be certain.
-    """
-    certain, maybe = _tally(evidence, now)
-    if maybe is None or evidence.unexplained_uses is None:
-        return None
-    members = len({join.member_id for join in joins})
-    return max(0, evidence.unexplained_uses + sum(certain.values()) + maybe - members)
+    if not known:
+        return [replace(u, code_sure=False) if any(u is m for m in mine) else u for u in pool]
+    rest = [use for use in pool if not any(use is m for m in mine)]
+    left = mine[count:]
+    if len({use.code for use in mine}) > 1:
+        left = [replace(use, code_sure=False) for use in left]
+    return rest + left
 
 
 def snapshot_from(invites: Iterable[InviteState]) -> dict[str, InviteState]:
@@ -196,29 +357,9 @@ def _tally(evidence: Evidence, now: datetime) -> tuple[Counter[str], int | None]
     return certain, maybe
 
 
-def _decide(
-    evidence: Evidence, certain: Counter[str], maybe: int | None, members: int
-) -> tuple[str, str | None, str | None]:
-    """Kind, invite code and link id for every member of the call (steps 4-6)."""
-    if not certain:
-        return UNKNOWN, None, None
-    if sum(certain.values()) != members or maybe != 0 or evidence.unexplained_uses != 0:
-        return AMBIGUOUS, None, None
-    owners = {_owner(evidence, code) for code in certain}
-    if len(owners) != 1:
-        return AMBIGUOUS, None, None
-    what, link = owners.pop()
-    only = next(iter(certain)) if len(certain) == 1 else None
-    if what == ORGANIC:
-        return ORGANIC, only, None
-    if what == LINK and link is not None:
-        return (EXACT, only, link) if only else (LINK, None, link)
-    return AMBIGUOUS, None, None
-
-
 def _owner(evidence: Evidence, code: str) -> tuple[str, str | None]:
     """(LINK, link id) for an assigned managed code, (ORGANIC, None) for unmanaged or vanity."""
     if code not in evidence.managed:
         return ORGANIC, None
     link = evidence.managed[code]
-    return (LINK, link) if link is not None else ("pooled", code)
+    return (LINK, link) if link is not None else (_POOLED, code)

@@ -90,9 +90,19 @@ class DiscordREST:
 
     # --- Endpoints we use ------------------------------------------------------------------
     def create_invite(
-        self, channel_id: str, *, max_age: int, max_uses: int = 1, budget: float | None = None
+        self,
+        channel_id: str,
+        *,
+        max_age: int,
+        max_uses: int = 1,
+        role_ids: list[str] | None = None,
+        budget: float | None = None,
     ) -> dict:
-        body = {"max_age": max_age, "max_uses": max_uses, "unique": True, "temporary": False}
+        """A unique invite; `role_ids` are given to whoever accepts it (Discord's role invites,
+        which need Manage Roles and roles below the bot's highest)."""
+        body: dict = {"max_age": max_age, "max_uses": max_uses, "unique": True, "temporary": False}
+        if role_ids:
+            body["role_ids"] = role_ids
         return self.request(
             "POST",
             f"/channels/{channel_id}/invites",
@@ -113,6 +123,36 @@ class DiscordREST:
 
     def guild_invites(self, guild_id: str, *, budget: float | None = None) -> list[dict]:
         return self.request("GET", f"/guilds/{guild_id}/invites", budget=budget)
+
+    def guild_roles(self, guild_id: str, *, budget: float | None = None) -> list[dict]:
+        return self.request("GET", f"/guilds/{guild_id}/roles", budget=budget)
+
+    def create_role(self, guild_id: str, name: str, *, budget: float | None = None) -> dict:
+        """A role with no permissions, not hoisted, not mentionable (Discord places a new role
+        at the bottom of the list, just above @everyone)."""
+        body = {"name": name, "permissions": "0", "hoist": False, "mentionable": False}
+        return self.request(
+            "POST",
+            f"/guilds/{guild_id}/roles",
+            json=body,
+            budget=budget,
+            reason="Invitetrail referral role",
+        )
+
+    def delete_role(self, guild_id: str, role_id: str, *, budget: float | None = None) -> bool:
+        """Delete a role; False when Discord no longer has it."""
+        try:
+            self.request(
+                "DELETE",
+                f"/guilds/{guild_id}/roles/{role_id}",
+                budget=budget,
+                reason="Invitetrail referral link deleted",
+            )
+        except DiscordHTTPError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def add_member_role(self, guild_id: str, user_id: str, role_id: str) -> None:
         self.request(

@@ -1,15 +1,25 @@
 """Calling the ORM from the bot's event loop.
 
-Domain functions are plain and synchronous; the bot awaits them through `sync_to_async`
-(thread-sensitive, so every ORM call runs on one thread) and closes connections that went stale
-or broke before and after each unit of work, as Django's request cycle would.
+Domain functions are plain and synchronous; the bot awaits them through `sync_to_async` on a
+small pool of threads of its own (BOT_DB_THREADS), so a slow unit of work — a conversion's
+eager Celery side effects, a lock wait — never holds up a join decision or a button press
+queued behind it, as one shared thread would. Each unit closes connections that went stale or
+broke before and after it, as Django's request cycle would.
 """
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
+
+
+@cache
+def _executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(settings.BOT_DB_THREADS, thread_name_prefix="bot-db")
 
 
 async def run_sync[T](fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
@@ -22,4 +32,4 @@ async def run_sync[T](fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         finally:
             close_old_connections()
 
-    return await sync_to_async(unit, thread_sensitive=True)()
+    return await sync_to_async(unit, thread_sensitive=False, executor=_executor())()

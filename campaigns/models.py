@@ -130,7 +130,7 @@ class Campaign(models.Model):
     )
     keep_referral_role = models.BooleanField(
         default=False,
-        help_text="Keep the link's role on the member as a visible \"came via\" badge "
+        help_text='Keep the link\'s role on the member as a visible "came via" badge '
         "(off: removed once the join is credited).",
     )
 
@@ -199,6 +199,10 @@ class Campaign(models.Model):
         if self.ends_at and now >= self.ends_at:
             return "ended"
         return "live"
+
+    @property
+    def uses_referral_roles(self) -> bool:
+        return self.referral_roles == ReferralRoles.PER_LINK
 
     @property
     def offers_oauth(self) -> bool:

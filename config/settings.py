@@ -97,6 +97,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+    # The test database is a file too: an in-memory one shares its cache between threads and
+    # fails at once on table locks instead of waiting, and the bot works on several threads.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, min_value=0)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -128,7 +131,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "top-up-invite-pools": {"task": "referrals.tasks.top_up_all_pools_task", "schedule": 60.0},
-    "retire-invites": {"task": "referrals.tasks.retire_invites_task", "schedule": 300.0},
+    # Often enough to revoke an unused invite in the minute before it expires (see below).
+    "retire-invites": {"task": "referrals.tasks.retire_invites_task", "schedule": 20.0},
+    "referral-roles": {"task": "referrals.tasks.ensure_all_referral_roles_task", "schedule": 300.0},
 }
 
 # --- Discord ----------------------------------------------------------------------------------
@@ -179,6 +184,19 @@ INVITE_POOL_WAIT_SECONDS = env_float("INVITE_POOL_WAIT_SECONDS", 3.0, min_value=
 
 # Managed invites per guild we allow ourselves (Discord's limit is about 1000 per guild).
 GUILD_INVITE_CAP = env_int("GUILD_INVITE_CAP", 800, min_value=1, max_value=950)
+# An invite handed to a visitor and not used is revoked this long before it expires (at most a
+# quarter of its lifetime), so that its expiry never looks like a use to the bot.
+INVITE_REVOKE_LEAD_SECONDS = env_int("INVITE_REVOKE_LEAD_SECONDS", 90, min_value=10, max_value=3600)
+# Referral roles (Campaign.referral_roles): Discord allows 250 roles per guild; links get a role
+# only while the guild keeps this many free for its own use. Links beyond it are attributed by
+# the invite diff alone, and the campaign's admin page says so.
+REFERRAL_ROLE_HEADROOM = env_int("REFERRAL_ROLE_HEADROOM", 50, min_value=0, max_value=240)
+# Invites kept ready per role-tagged link clicked within LINK_POOL_ACTIVE_SECONDS (an invite's
+# roles are fixed at creation, so these links cannot share the campaign's pool).
+LINK_POOL_SIZE = env_int("LINK_POOL_SIZE", 2, min_value=0, max_value=10)
+LINK_POOL_ACTIVE_SECONDS = env_int("LINK_POOL_ACTIVE_SECONDS", 900, min_value=60)
+# Threads the bot runs database work on (a slow unit never holds up a join decision).
+BOT_DB_THREADS = env_int("BOT_DB_THREADS", 4, min_value=1, max_value=32)
 # Abuse limits on handing out invites (COUNT/SECONDS): per client address and per link.
 JOIN_RATE_LIMIT_PER_IP = env_rate("JOIN_RATE_LIMIT_PER_IP", "10/60")
 JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")

@@ -1,8 +1,15 @@
-"""Managed invites: the per-campaign pool, handing one out, and keeping Discord tidy.
+"""Managed invites: the pools, handing one out, and keeping Discord tidy.
 
-A visitor never waits on Discord when the pool has an invite: assignment is one row claimed in
+A visitor never waits on Discord when a pool has an invite: assignment is one row claimed in
 the database. Only an empty pool makes the visitor wait, for at most INVITE_POOL_WAIT_SECONDS,
 and when Discord cannot help the visitor still gets the campaign's fallback invite.
+
+Two kinds of pool. Links without a referral role share the campaign's pool (invites that carry
+no role, bound to a link when handed out). A role-tagged link's invites carry its role, fixed
+when Discord creates them, so such a link has a small pool of its own (LINK_POOL_SIZE) while it
+is being clicked (LINK_POOL_ACTIVE_SECONDS); a cold link's first visitor waits for one invite
+made on demand. Idle links hold no invites, so a campaign with hundreds of links stays far from
+Discord's ~1,000 invites per guild: campaign pool + LINK_POOL_SIZE × hot links.
 """
 
 import logging
@@ -19,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from botworker.discord_rest import DiscordError, discord
 from campaigns.models import Campaign
 from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
+from referrals.roles import ensure_referral_role, wants_role
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +68,8 @@ def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
     campaign = link.campaign
     invite = claim_pooled_invite(link, visitor_id)
     if invite is None:
+        if wants_role(link) and not link.referral_role_id:
+            ensure_referral_role(link, budget=settings.INVITE_POOL_WAIT_SECONDS / 2)
         try:
             invite = create_invite(
                 campaign,
@@ -86,6 +96,8 @@ def claim_pooled_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | 
     queueing; the conditional update is the claim itself, so a row is never handed out twice.
     """
     now = timezone.now()
+    # A role-tagged link's invites carry its role: only its own pool fits.
+    own = {"referral_link": link} if link.referral_role_id else {"referral_link__isnull": True}
     while True:
         with transaction.atomic():
             invite = (
@@ -94,6 +106,7 @@ def claim_pooled_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | 
                     campaign_id=link.campaign_id,
                     status=Status.POOLED,
                     expires_at__gt=usable_until(link.campaign, now),
+                    **own,
                 )
                 .order_by("expires_at")
                 .first()
@@ -117,8 +130,10 @@ def create_invite(
     budget: float | None = None,
     link: ReferralLink | None = None,
     visitor_id: str = "",
+    pool_for: ReferralLink | None = None,
 ) -> ManagedInvite:
-    """Create one single-use invite on Discord: pooled, or assigned at once to `link`."""
+    """Create one single-use invite on Discord: for the campaign's pool, for `pool_for`'s own
+    pool, or assigned at once to `link`. A role-tagged link's invite carries its role."""
     active = ManagedInvite.objects.filter(
         guild_id=campaign.guild_id, status__in=[Status.POOLED, Status.ASSIGNED]
     ).count()
@@ -127,8 +142,13 @@ def create_invite(
             f"guild {campaign.guild_id} already holds {active} managed invites "
             f"(GUILD_INVITE_CAP={settings.GUILD_INVITE_CAP})"
         )
+    owner = link or pool_for
+    role_id = owner.referral_role_id if owner is not None and wants_role(owner) else ""
     data = discord().create_invite(
-        campaign.channel_id, max_age=campaign.invite_max_age_seconds, budget=budget
+        campaign.channel_id,
+        max_age=campaign.invite_max_age_seconds,
+        role_ids=[role_id] if role_id else None,
+        budget=budget,
     )
     code = data.get("code") if isinstance(data, dict) else None
     if not isinstance(code, str) or not INVITE_CODE_RE.match(code):
@@ -144,7 +164,7 @@ def create_invite(
         channel_id=campaign.channel_id,
         max_uses=int(data.get("max_uses") or 1),
         status=Status.ASSIGNED if link else Status.POOLED,
-        referral_link=link,
+        referral_link=owner if role_id or link else None,
         visitor_id=visitor_id[:64],
         assigned_at=timezone.now() if link else None,
         expires_at=expires_at,
@@ -152,10 +172,12 @@ def create_invite(
 
 
 def top_up_pool(campaign_id) -> int:
-    """Create invites until the campaign's pool holds `invite_pool_size` usable ones.
+    """Create invites until the campaign's pools hold what they should.
 
-    Returns how many were created. One top-up per campaign runs at a time (a cache lock), and
-    a Discord failure ends the run early: the next periodic run continues.
+    The campaign's own pool: `invite_pool_size` usable invites while any live link has no
+    referral role. Each role-tagged link assigned an invite within LINK_POOL_ACTIVE_SECONDS:
+    LINK_POOL_SIZE of its own. Returns how many were created. One top-up per campaign runs at a
+    time (a cache lock); a Discord failure ends the run early: the next periodic run continues.
     """
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None or campaign.state() != "live":
@@ -164,34 +186,64 @@ def top_up_pool(campaign_id) -> int:
         return 0
     created = 0
     try:
-        usable = ManagedInvite.objects.filter(
-            campaign=campaign,
-            status=Status.POOLED,
-            expires_at__gt=usable_until(campaign, timezone.now()),
-        ).count()
-        for _ in range(min(campaign.invite_pool_size - usable, TOP_UP_BATCH)):
-            try:
-                create_invite(campaign)
-            except DiscordError as exc:
-                log.warning("pool top-up for campaign %s stopped: %s", campaign.pk, exc)
-                break
-            created += 1
+        for owner, missing in _pool_shortfalls(campaign):
+            for _ in range(min(missing, TOP_UP_BATCH - created)):
+                try:
+                    create_invite(campaign, pool_for=owner)
+                except DiscordError as exc:
+                    log.warning("pool top-up for campaign %s stopped: %s", campaign.pk, exc)
+                    return created
+                created += 1
     finally:
         cache.delete(f"pool-top-up:{campaign.pk}")
-    if created:
-        log.info("pool for campaign %s topped up with %d invite(s)", campaign.pk, created)
+        if created:
+            log.info("pools of campaign %s topped up with %d invite(s)", campaign.pk, created)
     return created
 
 
+def _pool_shortfalls(campaign: Campaign) -> list[tuple[ReferralLink | None, int]]:
+    """(None for the campaign's pool, or a link; invites it lacks), hottest links first."""
+    now = timezone.now()
+    usable = ManagedInvite.objects.filter(
+        campaign=campaign, status=Status.POOLED, expires_at__gt=usable_until(campaign, now)
+    )
+    links = campaign.links.filter(is_active=True)
+    shortfalls: list[tuple[ReferralLink | None, int]] = []
+    if not campaign.uses_referral_roles or links.filter(referral_role_id="").exists():
+        shared = usable.filter(referral_link__isnull=True).count()
+        shortfalls.append((None, campaign.invite_pool_size - shared))
+    if campaign.uses_referral_roles and settings.LINK_POOL_SIZE:
+        since = now - timedelta(seconds=settings.LINK_POOL_ACTIVE_SECONDS)
+        hot = (
+            links.exclude(referral_role_id="")
+            .filter(invites__assigned_at__gte=since)
+            .distinct()
+            .select_related("campaign")
+        )
+        for link in hot:
+            own = usable.filter(referral_link=link).count()
+            shortfalls.append((link, settings.LINK_POOL_SIZE - own))
+    return [(owner, missing) for owner, missing in shortfalls if missing > 0]
+
+
 def retire_invites(now: datetime | None = None) -> dict[str, int]:
-    """Mark expired invites, and delete from Discord the pooled ones no longer worth handing out
-    (too close to expiry, or their campaign is no longer live), so guilds stay under Discord's
-    invite limit. Returns counts by outcome."""
+    """Keep Discord's invite list honest and small. Returns counts by outcome.
+
+    1. Invites past their expiry are marked expired.
+    2. Invites handed to a visitor and unused, within INVITE_REVOKE_LEAD_SECONDS (at most a
+       quarter of their lifetime) of expiry, are revoked: marked revoked *before* the DELETE is
+       sent, so the bot never counts their disappearance as a use, whatever order things
+       happen in. (Discord sends no event when an invite expires; a vanishing close to expiry
+       would otherwise leave the bot unsure whether it was used.)
+    3. Pooled invites no longer worth handing out (too close to expiry, or their campaign no
+       longer live) are deleted, so guilds stay under Discord's invite limit.
+    """
     now = now or timezone.now()
     counts = {"expired": 0, "revoked": 0}
     counts["expired"] = ManagedInvite.objects.filter(
         status__in=[Status.POOLED, Status.ASSIGNED], expires_at__lte=now
     ).update(status=Status.EXPIRED)
+    counts["revoked"] += _revoke_unused_assigned(now)
     for invite in ManagedInvite.objects.filter(status=Status.POOLED).select_related("campaign"):
         campaign = invite.campaign
         stale = invite.expires_at and invite.expires_at <= usable_until(campaign, now)
@@ -206,6 +258,30 @@ def retire_invites(now: datetime | None = None) -> dict[str, int]:
             pk=invite.pk, status=Status.POOLED
         ).update(status=Status.REVOKED)
     return counts
+
+
+def _revoke_unused_assigned(now: datetime) -> int:
+    lead = settings.INVITE_REVOKE_LEAD_SECONDS
+    due = ManagedInvite.objects.filter(
+        status=Status.ASSIGNED, expires_at__lte=now + timedelta(seconds=lead)
+    ).select_related("campaign")
+    revoked = 0
+    for invite in due:
+        max_age = invite.campaign.invite_max_age_seconds
+        if invite.expires_at - now > timedelta(seconds=min(lead, max_age // 4)):
+            continue
+        # The claim comes first: once the row says revoked, the bot ignores the vanishing.
+        if not ManagedInvite.objects.filter(pk=invite.pk, status=Status.ASSIGNED).update(
+            status=Status.REVOKED
+        ):
+            continue  # used (or revoked) meanwhile
+        revoked += 1
+        try:
+            discord().delete_invite(invite.discord_invite_code, budget=10)
+        except DiscordError as exc:
+            # Still revoked: it expires on its own in moments, and nobody is credited with it.
+            log.warning("could not delete unused invite %s: %s", invite.discord_invite_code, exc)
+    return revoked
 
 
 def _fallback(link: ReferralLink, visitor_id: str, reason: str) -> Handout:

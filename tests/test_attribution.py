@@ -12,14 +12,16 @@ from botworker.attribution import (
     LINK,
     ORGANIC,
     UNKNOWN,
+    Carry,
     Decision,
     Evidence,
     InviteState,
     Join,
+    Use,
     attribute,
+    judge,
     next_before,
     snapshot_from,
-    unexplained_after,
     with_created,
 )
 
@@ -56,7 +58,7 @@ def test_it_credits_a_single_join_through_a_managed_invite_exactly():
     # when
     decisions = attribute(ev, joins("m1"), LATER)
     # then
-    assert decisions == [Decision("m1", EXACT, "bobA", "bob", ("bobA",))]
+    assert decisions == [Decision("m1", EXACT, "bobA", "bob", ("bobA",), "bob")]
 
 
 def test_it_decides_the_same_whether_invite_delete_came_before_or_after_the_join():
@@ -164,13 +166,91 @@ def test_it_does_not_credit_the_next_join_with_a_use_from_the_window_after_it():
     first = evidence(
         [BOB_INVITE, CHARLIE_INVITE, invite("bobB")], [invite("bobB")], managed=MANAGED
     )
-    assert kinds(attribute(first, joins("m1"), T0)) == [(AMBIGUOUS, None, None)]
-    carried = unexplained_after(first, joins("m1"), T0)
+    judged = judge(first, joins("m1"), T0)
+    assert kinds(judged.decisions) == [(AMBIGUOUS, None, None)]
+    assert judged.carry.unclaimed == 1
     # when: m2 arrives, and m3 (whose event is still to come) has used bob's other invite
-    second = evidence([invite("bobB")], [], managed=MANAGED, unexplained_uses=carried)
+    second = evidence([invite("bobB")], [], managed=MANAGED, carry=judged.carry)
     # then: m2 is not credited with bob
-    assert carried == 1
     assert kinds(attribute(second, joins("m2"), LATER)) == [(AMBIGUOUS, None, None)]
+
+
+def test_it_credits_a_join_whose_use_an_earlier_fetch_already_showed():
+    # given: m1's fetch showed m1's and m2's uses; m1 was credited by its referral role
+    first = evidence([BOB_INVITE, CHARLIE_INVITE], [], managed=MANAGED)
+    judged = judge(first, [Join("m1", T0, frozenset({"bob"}))], T0)
+    assert kinds(judged.decisions) == [(EXACT, "bobA", "bob")]
+    # when: m2 arrives and the window after it shows nothing new
+    second = evidence([], [], managed=MANAGED, carry=judged.carry)
+    # then: the carried use is m2's
+    assert kinds(attribute(second, joins("m2"), LATER)) == [(EXACT, "charlieA", "charlie")]
+
+
+def test_it_forgets_an_unclaimed_use_once_it_is_older_than_the_gateway_lag():
+    # given: a use no member claimed (an admin deleted bob's unused invite, say)
+    carry = Carry((Use("bobA", T0),), 1)
+    # when: the gateway's lag has passed since it was seen
+    fresh = carry.expire(T0 - timedelta(seconds=1))
+    stale = carry.expire(T0 + timedelta(seconds=1))
+    # then: it blocks decisions only while a member may still be on the way
+    assert fresh == carry
+    assert stale == Carry()
+    ev = evidence([CHARLIE_INVITE], [], managed=MANAGED, carry=stale)
+    assert kinds(attribute(ev, joins("m2"), LATER)) == [(EXACT, "charlieA", "charlie")]
+
+
+def test_it_gives_each_link_its_joins_when_the_pairing_is_unknown():
+    # given: three members, bob's two invites and charlie's one consumed in one window
+    before = [invite("bobA"), invite("bobB"), CHARLIE_INVITE]
+    ev = evidence(before, [], managed=MANAGED)
+    # when
+    decisions = attribute(ev, joins("m1", "m2", "m3"), LATER)
+    # then: nobody is credited, but bob counts two joins and charlie one
+    assert kinds(decisions) == [(AMBIGUOUS, None, None)] * 3
+    assert sorted(d.credit_link for d in decisions) == ["bob", "bob", "charlie"]
+
+
+def test_it_gives_no_link_credit_when_the_uses_do_not_match_the_members():
+    ev = evidence([BOB_INVITE, CHARLIE_INVITE, invite("perm", 1, 0)], [], managed=MANAGED)
+    decisions = attribute(ev, joins("m1"), LATER)
+    assert [d.credit_link for d in decisions] == [None]
+
+
+def test_it_credits_members_by_their_referral_role_however_many_joined():
+    # given: bob's and charlie's invites consumed by two members at once
+    ev = evidence([BOB_INVITE, CHARLIE_INVITE], [], managed=MANAGED)
+    # when: each carries their link's role
+    decisions = attribute(
+        ev, [Join("m1", T0, frozenset({"charlie"})), Join("m2", T0, frozenset({"bob"}))], LATER
+    )
+    # then
+    assert kinds(decisions) == [(EXACT, "charlieA", "charlie"), (EXACT, "bobA", "bob")]
+
+
+def test_it_refuses_a_referral_role_the_window_cannot_explain():
+    # given: only charlie's invite was used, yet two members carry charlie's role
+    ev = evidence([CHARLIE_INVITE], [], managed=MANAGED)
+    holders = [Join(m, T0, frozenset({"charlie"})) for m in ("m1", "m2")]
+    # then
+    assert kinds(attribute(ev, holders, LATER)) == [(AMBIGUOUS, None, None)] * 2
+    # and: a role with no use of its link's invites at all
+    ev = evidence([BOB_INVITE], [], managed=MANAGED)
+    assert kinds(attribute(ev, [Join("m1", T0, frozenset({"charlie"}))], LATER)) == [
+        (AMBIGUOUS, None, None)
+    ]
+
+
+def test_it_refuses_a_member_with_two_referral_roles():
+    ev = evidence([BOB_INVITE, CHARLIE_INVITE], [], managed=MANAGED)
+    both = Join("m1", T0, frozenset({"bob", "charlie"}))
+    assert kinds(attribute(ev, [both, Join("m2", T0)], LATER)) == [(AMBIGUOUS, None, None)] * 2
+
+
+def test_it_credits_the_link_not_the_code_when_role_holders_share_its_invites():
+    before = [invite("bobA"), invite("bobB")]
+    ev = evidence(before, [], managed=MANAGED)
+    holders = [Join(m, T0, frozenset({"bob"})) for m in ("m1", "m2")]
+    assert kinds(attribute(ev, holders, LATER)) == [(LINK, None, "bob")] * 2
 
 
 def test_it_carries_a_use_hidden_behind_an_expiry_into_the_next_batch():
@@ -179,18 +259,21 @@ def test_it_carries_a_use_hidden_behind_an_expiry_into_the_next_batch():
     expiring = invite("bobA", expires_at=T0 + timedelta(seconds=10))
     first = evidence([expiring, CHARLIE_INVITE], [], managed=MANAGED)
     later = T0 + timedelta(minutes=1)
-    assert kinds(attribute(first, joins("m1"), later)) == [(AMBIGUOUS, None, None)]
-    carried = unexplained_after(first, joins("m1"), later)
+    judged = judge(first, joins("m1"), later)
+    assert kinds(judged.decisions) == [(AMBIGUOUS, None, None)]
     # when: m2 arrives, and m3 (whose event is still to come) has used bob's other invite
-    second = evidence([invite("bobB")], [], managed=MANAGED, unexplained_uses=carried)
+    second = evidence([invite("bobB")], [], managed=MANAGED, carry=judged.carry)
     # then: m2 is not credited with m3's invite
-    assert carried == 1
+    assert judged.carry.unclaimed is None
     assert kinds(attribute(second, joins("m2"), later)) == [(AMBIGUOUS, None, None)]
 
 
 def test_it_carries_an_unknown_count_when_an_unlimited_invite_vanished():
     ev = evidence([invite("temp", 2, 0, T0)], [], managed=MANAGED)
-    assert unexplained_after(ev, joins("m1"), LATER) is None
+    carry = judge(ev, joins("m1"), LATER).carry
+    assert carry.unclaimed is None
+    # and: the uncertainty ends with the gateway's lag
+    assert carry.expire(LATER + timedelta(seconds=1)) == Carry()
 
 
 def test_it_counts_a_duplicate_join_once():
@@ -215,13 +298,17 @@ def test_it_leaves_invites_expired_at_the_fetch_out_of_the_next_snapshot():
 # A simulated guild: Discord's side, the gateway, and the bot rolling its snapshot forward.
 
 LINKS = ("bob", "charlie", "dave")
+ROLE_LINKS = {"bob", "charlie"}  # links with a referral role; dave's invites give none
+# The gateway's lag: every event is delivered within it of the change it reports.
+LAG = timedelta(seconds=0.5)
 expiry = st.one_of(st.none(), st.integers(20, 900))
 guild_invites = st.tuples(
     st.lists(st.tuples(st.just("assigned"), expiry), min_size=2, max_size=8),
     st.lists(st.tuples(st.sampled_from(("pooled", "single", "multi", "perm")), expiry), max_size=4),
 ).map(lambda parts: [*parts[0], *parts[1], ("perm", None)])
 pick = st.integers(0, 99)
-join = st.tuples(st.just("join"), pick, st.booleans(), st.booleans())
+# (pick, INVITE_DELETE first, a rejoin, the referral role visible when the bot judges)
+join = st.tuples(st.just("join"), pick, st.booleans(), st.booleans(), st.booleans())
 # The bot fetches as soon as a join is delivered, unless a fetch is already in flight.
 deliver = st.tuples(st.just("deliver"), st.integers(1, 4), st.booleans())
 fetch = st.tuples(st.just("fetch"))
@@ -253,6 +340,7 @@ class Guild:
     gateway: list = field(default_factory=list)  # events not yet delivered, in order
     truth: dict = field(default_factory=dict)  # (member, joined_at) -> (code, link or None)
     members: list = field(default_factory=list)
+    roles: dict = field(default_factory=dict)  # code -> the link whose role the invite gives
 
     def add(self, code, kind, expires_in, link=None):
         expires_at = None if expires_in is None else self.now + timedelta(seconds=expires_in)
@@ -260,18 +348,21 @@ class Guild:
         self.live[code] = invite(code, 0, max_uses, expires_at)
         if kind in ("assigned", "pooled"):
             self.managed[code] = link if kind == "assigned" else None
+        if kind == "assigned" and link in ROLE_LINKS:
+            self.roles[code] = link
         return self.live[code]
 
     def usable(self):
         return sorted(c for c in self.live if self.managed.get(c, "organic") is not None)
 
-    def join(self, code, delete_first, rejoin):
+    def join(self, code, delete_first, rejoin, role_seen=False):
         member = f"m{len(self.members)}"
         if rejoin and self.members and self.members[-1][1] != self.now:
             member = self.members[-1][0]
         self.members.append((member, self.now))
         self.truth[(member, self.now)] = (code, self.managed.get(code))
-        events = [("join", Join(member, self.now))]
+        role = self.roles.get(code)
+        events = [("join", Join(member, self.now, frozenset({role} if role and role_seen else ())))]
         if code != "vanity":
             old = self.live[code]
             self.live[code] = invite(code, old.uses + 1, old.max_uses, old.expires_at)
@@ -296,7 +387,8 @@ class Bot:
     pending: list = field(default_factory=list)
     seen: set = field(default_factory=set)
     vanity_seen: int = 0
-    unexplained: int | None = 0
+    carry: Carry = field(default_factory=Carry)
+    arrived: dict = field(default_factory=dict)  # pending join -> when it was delivered
     decided: list = field(default_factory=list)
 
     def deliver(self, count):
@@ -304,6 +396,7 @@ class Bot:
             kind, payload = self.guild.gateway.pop(0)
             if kind == "join":
                 self.pending.append(payload)
+                self.arrived.setdefault(payload, self.guild.now)
             elif kind == "delete":
                 self.deleted[payload] = self.guild.now
             else:
@@ -323,15 +416,17 @@ class Bot:
             managed=dict(guild.managed),
             vanity_code="vanity",
             vanity_uses_delta=guild.vanity_uses - self.vanity_seen,
-            unexplained_uses=self.unexplained,
+            carry=self.carry.expire(min(self.arrived[j] for j in batch) - LAG),
         )
-        decisions = attribute(ev, batch, guild.now)
+        judged = judge(ev, batch, guild.now)
+        decisions = judged.decisions
         assert [d.member_id for d in decisions] == [j.member_id for j in batch]
         for decision in decisions:
             keys = {(j.member_id, j.joined_at) for j in batch if j.member_id == decision.member_id}
             assert_true_to(decision, {guild.truth[key] for key in keys})
         self.decided += list(zip(batch, decisions, strict=True))
-        self.unexplained = unexplained_after(ev, batch, guild.now)
+        self.carry = judged.carry
+        self.arrived = {}
         self.seen |= {(j.member_id, j.joined_at) for j in batch}
         self.before = next_before(ev.after, now=guild.now)
         self.deleted = {c: t for c, t in self.deleted.items() if c in self.before}
@@ -341,7 +436,7 @@ class Bot:
         """Longer than the gateway's lag without a join: every earlier use is accounted for."""
         self.deliver(len(self.guild.gateway))
         self.fetch()
-        self.unexplained = 0
+        self.carry = Carry()
 
 
 def assert_true_to(decision, mine):
@@ -365,9 +460,9 @@ def run(guild_spec, steps):
     bot = Bot(guild, snapshot_from(guild.live.values()))
     for step in steps:
         match step:
-            case ("join", n, delete_first, rejoin) if guild.usable():
+            case ("join", n, delete_first, rejoin, role_seen) if guild.usable():
                 codes = guild.usable()
-                guild.join(codes[n % len(codes)], delete_first, rejoin)
+                guild.join(codes[n % len(codes)], delete_first, rejoin, role_seen)
             case ("vanity", rejoin):
                 guild.vanity_uses += 1
                 guild.join("vanity", False, rejoin)
@@ -378,6 +473,7 @@ def run(guild_spec, steps):
             case ("fetch",):
                 bot.fetch()
             case ("tick", seconds):
+                bot.deliver(len(guild.gateway))  # no event is later than the gateway's lag
                 guild.tick(seconds)
             case ("revoke" | "admin_delete" as how, n):
                 pooled = how == "revoke"

@@ -14,6 +14,14 @@ from tests.test_classify import WINDOWS_CHROME
 CREATE_ROUTE = "POST /channels/*/invites"
 
 
+@pytest.fixture(autouse=True)
+def _shared_pool(campaign):
+    """These tests are about the campaign's shared pool: links without referral roles
+    (tests/test_referral_roles.py covers role-tagged links and their own pools)."""
+    campaign.referral_roles = "off"
+    campaign.save()
+
+
 def join(client, link, **extra):
     return client.post(f"/r/{link.referral_code}/join", HTTP_USER_AGENT=WINDOWS_CHROME, **extra)
 

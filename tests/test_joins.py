@@ -119,9 +119,12 @@ def test_it_tells_the_bot_which_codes_are_managed_and_revoked(bob_link, invite):
         channel_id=bob_link.campaign.channel_id,
         status=ManagedInvite.Status.REVOKED,
     )
-    managed, revoked = attribution_inputs(GUILD)
-    assert managed == {"BobCode1": str(bob_link.pk), "Gone1": None}
-    assert revoked == frozenset({"Gone1"})
+    bob_link.referral_role_id = "1300000000000000900"
+    bob_link.save()
+    inputs = attribution_inputs(GUILD)
+    assert inputs.managed == {"BobCode1": str(bob_link.pk), "Gone1": None}
+    assert inputs.revoked == frozenset({"Gone1"})
+    assert inputs.role_links == {"1300000000000000900": str(bob_link.pk)}
 
 
 def test_it_lists_members_already_recorded_since_a_time(bob_link, invite):

@@ -23,6 +23,7 @@ def test_a_worker_tops_up_the_pool_through_the_broker(
     celery_worker_on_redis, campaign, discord_emulator
 ):
     campaign.invite_pool_size = 3
+    campaign.referral_roles = "off"  # the campaign's shared pool
     campaign.save()
 
     created = top_up_pool_task.apply_async([str(campaign.pk)], ignore_result=False).get(timeout=30)
@@ -32,6 +33,8 @@ def test_a_worker_tops_up_the_pool_through_the_broker(
 
 
 def test_the_tasks_run_eagerly_on_the_embedded_defaults(campaign, discord_emulator, settings):
+    campaign.referral_roles = "off"  # the campaign's shared pool
+    campaign.save()
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
-from botworker.attribution import InviteState
-from botworker.exts.invite_tracking._logic import GuildInvites, PendingJoin
+from botworker.attribution import Carry, InviteState, Use
+from botworker.exts.invite_tracking._logic import (
+    LAG_BOUNDS,
+    ROLE_GRACE_SECONDS,
+    SETTLE_SECONDS,
+    GuildInvites,
+    PendingJoin,
+)
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 LATER = NOW + timedelta(hours=1)
@@ -16,12 +21,26 @@ def single_use(code: str, uses: int = 0) -> InviteState:
     return InviteState(code, uses, 1, LATER)
 
 
-def join(member: str, arrived: float | None = None) -> PendingJoin:
-    return PendingJoin(member, member, NOW, False, time.monotonic() if arrived is None else arrived)
+class Clock:
+    """The tracker's monotonic clock, moved by the test: nothing here waits on the wall."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+CLOCK = Clock()
+
+
+def join(member: str, arrived: float | None = None, roles: tuple[str, ...] = ()) -> PendingJoin:
+    arrived = CLOCK.now if arrived is None else arrived
+    return PendingJoin(member, member, NOW, False, arrived, NOW, frozenset(roles))
 
 
 def tracker(*codes: str) -> GuildInvites:
-    return GuildInvites("1", {c: single_use(c) for c in codes}, NOW)
+    return GuildInvites("1", {c: single_use(c) for c in codes}, NOW, clock=CLOCK)
 
 
 def test_it_decides_a_join_whose_use_the_fetch_shows():
@@ -49,13 +68,102 @@ def test_it_waits_for_late_joins_when_the_fetch_shows_more_uses_than_members():
     verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
 
     # then it waits for a second member before deciding anything
-    assert (verdict.defer, verdict.expected, verdict.decisions) == ("wait", 2, [])
+    assert (verdict.defer, verdict.expected) == ("joins", 2)
+
+
+def test_it_decides_a_late_batch_anyway_once_it_waited_long_enough():
+    book = tracker("a", "b")
+    book.enqueue(join("m1", arrived=CLOCK.now - SETTLE_SECONDS))
+    book.start_fetch(NOW)
+
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
+
+    assert verdict.defer is None
+    assert [d.kind for d in verdict.decisions] == ["ambiguous"]
+
+
+def test_it_does_not_wait_when_every_member_carries_a_referral_role():
+    # given two invites consumed, one member so far, who carries L1's role
+    book = tracker("a", "b")
+    book.enqueue(join("m1", roles=("role1",)))
+    book.start_fetch(NOW)
+
+    # when judged
+    verdict = book.judge(
+        {}, {"a": "L1", "b": "L2"}, frozenset(), NOW, role_links={"role1": "L1", "role2": "L2"}
+    )
+    book.settle({}, verdict, NOW)
+
+    # then the role decides at once, and the other use waits for its member
+    assert verdict.defer is None
+    assert [(d.kind, d.link_id) for d in verdict.decisions] == [("exact", "L1")]
+    assert book.carry.unclaimed == 1
+
+
+def test_it_waits_briefly_for_the_role_of_an_undecided_member():
+    # given a member whose roles have not arrived, in a window the diff cannot decide
+    book = tracker("a", "b")
+    book.enqueue(join("m1"))
+    book.enqueue(join("m2"))
+    book.start_fetch(NOW)
+    links = {"role1": "L1", "role2": "L2"}
+    uses = ({}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
+
+    # when judged / then it waits for GUILD_MEMBER_UPDATE
+    assert book.judge(*uses, role_links=links).defer == "roles"
+    book.cancel_fetch()
+
+    # when the roles arrive, the next fetch decides both exactly
+    assert book.roles_updated("m1", frozenset({"role2"}))
+    assert book.roles_updated("m2", frozenset({"role1"}))
+    book.start_fetch(NOW)
+    verdict = book.judge(*uses, role_links=links)
+    assert [(d.kind, d.link_id) for d in verdict.decisions] == [("exact", "L2"), ("exact", "L1")]
+
+
+def test_it_stops_waiting_for_roles_after_the_grace():
+    book = tracker("a", "b")
+    book.enqueue(join("m1", arrived=CLOCK.now - ROLE_GRACE_SECONDS))
+    book.enqueue(join("m2", arrived=CLOCK.now - ROLE_GRACE_SECONDS))
+    book.start_fetch(NOW)
+
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW, role_links={"r": "L1"})
+
+    assert verdict.defer is None
+    assert sorted(d.credit_link for d in verdict.decisions) == ["L1", "L2"]
+
+
+def test_it_measures_the_gateway_lag_from_the_events_own_timestamps():
+    book = tracker()
+    assert book.lag == LAG_BOUNDS[1]  # nothing measured yet: the longest
+    book.observe_lag(NOW + timedelta(seconds=0.3), NOW)
+    book.observe_lag(NOW + timedelta(seconds=0.1), NOW)
+    assert book.lag == timedelta(seconds=0.8)  # the slowest, plus the margin
+
+
+def test_a_use_nobody_claimed_stops_blocking_once_older_than_the_lag():
+    # given: a fetch showed a use of "b" that no member came for (an admin deleted it, say)
+    book = tracker("a")
+    book.observe_lag(NOW, NOW)
+    book.carry = Carry((Use("b", NOW),), 1)
+
+    # when m1 arrives within the lag, then long after it
+    def verdict(at):
+        book.queue = [PendingJoin("m1", "m1", at, False, CLOCK.now, at)]
+        book.start_fetch(at)
+        return book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), at, force=True)
+
+    soon, later = verdict(NOW + timedelta(seconds=0.2)), verdict(NOW + timedelta(seconds=5))
+
+    # then the use blocks a decision only while its member may still be on the way
+    assert [d.kind for d in soon.decisions] == ["ambiguous"]
+    assert [(d.kind, d.invite_code) for d in later.decisions] == [("exact", "a")]
 
 
 def test_it_fetches_again_when_a_join_arrived_during_the_fetch():
     # given a fetch sent before the second join arrived, showing one use
     book = tracker("a", "b")
-    book.enqueue(join("m1", arrived=time.monotonic() - 1))
+    book.enqueue(join("m1", arrived=CLOCK.now - 1))
     book.start_fetch(NOW)
     book.enqueue(join("m2"))
 

@@ -7,7 +7,9 @@ joins queue up and share the next fetch. Dispatches, for other extensions and te
 - `join_recorded(guild_id, member_id, outcome)`: every join processed, duplicates included;
 - `invite_snapshot(guild_id)`: a batch is done: the guild's snapshot was retaken and persisted
   and its joins recorded (the first one after start-up ends the reconciliation);
-- `leave_recorded(guild_id, member_id)`: a GUILD_MEMBER_REMOVE was recorded.
+- `leave_recorded(guild_id, member_id)`: a GUILD_MEMBER_REMOVE was recorded;
+- `return_visit_recorded(guild_id, member_id, link_id)`: a member already in the guild
+  accepted a link's role invite.
 """
 
 from __future__ import annotations
@@ -23,18 +25,26 @@ from django.utils import timezone
 from nextcord.ext import commands
 
 from analytics.joins import (
+    AttributionInputs,
     attribution_inputs,
     link_oauth_join,
     record_join,
     record_leave,
-    recorded_members,
 )
-from botworker._queries import managed_invites_created_since
-from botworker.attribution import UNKNOWN, Decision, InviteState, snapshot_from
-from botworker.snapshots import load_snapshot, save_snapshot
+from botworker.attribution import UNKNOWN, Decision, snapshot_from
+from botworker.snapshots import save_snapshot
 from botworker.sync import run_sync
 
-from ._logic import QUIET_SECONDS, SETTLE_SECONDS, GuildInvites, PendingJoin, invite_state
+from ._logic import (
+    ROLE_GRACE_SECONDS,
+    SETTLE_SECONDS,
+    GuildInvites,
+    PendingJoin,
+    Verdict,
+    invite_state,
+)
+from ._reconcile import Reconciliation
+from ._roles import ReferralRoles, role_ids
 
 log = logging.getLogger("botworker.invite_tracking")
 
@@ -42,7 +52,7 @@ FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutErro
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-class InviteTracking(commands.Cog):
+class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
     """Works out which invite each new member used and records the join."""
 
     def __init__(self, bot: commands.Bot) -> None:
@@ -108,15 +118,21 @@ class InviteTracking(commands.Cog):
         """
         if member.bot:
             return
+        now = timezone.now()
         join = PendingJoin(
             member_id=str(member.id),
             username=member.name,
-            joined_at=member.joined_at or timezone.now(),
+            joined_at=member.joined_at or now,
             rejoin_flag=bool(member.flags.did_rejoin),
             arrived=time.monotonic(),
+            seen_at=now,
+            role_ids=role_ids(member),
         )
         if member.joined_at is not None and await self._linked_to_oauth(member, join):
             return
+        tracker = self.guilds.get(member.guild.id)
+        if tracker is not None and member.joined_at is not None:
+            tracker.observe_lag(now, member.joined_at)
         self._enqueue(member.guild.id, [join])
 
     async def _linked_to_oauth(self, member: nextcord.Member, join: PendingJoin) -> bool:
@@ -155,71 +171,6 @@ class InviteTracking(commands.Cog):
             return
         self.bot.dispatch("leave_recorded", payload.guild_id, member_id)
 
-    # -- per-guild set-up ------------------------------------------------------------------
-
-    async def start_guild(self, guild: nextcord.Guild, *, restore: bool) -> None:
-        """Track `guild`; with `restore`, queue the joins missed while the bot was away.
-
-        1. Known guild (a re-IDENTIFY): queue members who joined after the snapshot and are
-           not recorded; the worker attributes them with the next fetch.
-        2. New tracker: the persisted snapshot (if `restore` and there is one), plus managed
-           invites created since, is the baseline; offline joins are queued the same way.
-           Without a baseline the first fetch becomes it (joins queued meanwhile: `unknown`).
-        3. The worker fetches at once, so the baseline is never older than the start-up.
-        """
-        tracker = self.guilds.get(guild.id)
-        if tracker is None:
-            persisted = await self._load(guild.id) if restore else None
-            tracker = GuildInvites(str(guild.id), *(persisted or (None, None)))
-            self.guilds[guild.id] = tracker
-            self._wake[guild.id] = asyncio.Event()
-            self._units[guild.id] = asyncio.Lock()
-            if persisted is None:
-                log.info("guild=%s no persisted invite snapshot: taking one", guild.id)
-        if tracker.taken_at is not None and restore:
-            # Invites we made while away are part of the baseline: consumed meanwhile, they
-            # would otherwise be in neither list and their uses invisible.
-            since = tracker.taken_at
-            for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
-                tracker.invite_created(invite)
-            await self._queue_offline_joins(guild, tracker)
-        self._enqueue(guild.id, self._early.pop(guild.id, []))
-        self._ensure_worker(guild.id, refresh=True)
-
-    async def _load(self, guild_id: int) -> tuple[dict[str, InviteState], object] | None:
-        try:
-            return await run_sync(load_snapshot, str(guild_id))
-        except Exception:
-            log.exception("guild=%s persisted invite snapshot unreadable", guild_id)
-            return None
-
-    async def _queue_offline_joins(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
-        since = tracker.taken_at
-        assert since is not None
-        recorded = await run_sync(recorded_members, str(guild.id), since)
-        missed = sorted(
-            (
-                m
-                for m in guild.members
-                if not m.bot and m.joined_at and m.joined_at > since and str(m.id) not in recorded
-            ),
-            key=lambda m: m.joined_at,
-        )
-        now = time.monotonic()
-        joins = [
-            PendingJoin(str(m.id), m.name, m.joined_at, bool(m.flags.did_rejoin), now)
-            for m in missed
-        ]
-        if joins:
-            log.info(
-                "guild=%s reconciling %d join(s) since %s: members=%s",
-                guild.id,
-                len(joins),
-                since.isoformat(),
-                ",".join(j.member_id for j in joins),
-            )
-        self._enqueue(guild.id, joins)
-
     def _enqueue(self, guild_id: int, joins: list[PendingJoin]) -> None:
         tracker = self.guilds.get(guild_id)
         if tracker is None:
@@ -252,7 +203,6 @@ class InviteTracking(commands.Cog):
                 await wake.wait()
                 continue
             self._refresh.discard(guild_id)
-            await self._until_quiet(guild_id, tracker)
             async with self._units[guild_id]:
                 if self._stopping:
                     return
@@ -260,19 +210,6 @@ class InviteTracking(commands.Cog):
                     await self._run_batch(guild_id, tracker)
                 except Exception:
                     log.exception("guild=%s invite tracking batch failed", guild_id)
-
-    async def _until_quiet(self, guild_id: int, tracker: GuildInvites) -> None:
-        """Let a burst of joins finish arriving, so that one fetch serves all of them."""
-        wake = self._wake[guild_id]
-        if not tracker.queue:
-            return
-        deadline = tracker.queue[0].arrived + SETTLE_SECONDS
-        while (left := deadline - time.monotonic()) > 0:
-            wake.clear()
-            try:
-                await asyncio.wait_for(wake.wait(), min(QUIET_SECONDS, left))
-            except TimeoutError:
-                return
 
     async def _run_batch(self, guild_id: int, tracker: GuildInvites) -> None:
         """One unit of work: fetch until the queued joins can be decided, record them."""
@@ -296,32 +233,47 @@ class InviteTracking(commands.Cog):
                     else "",
                 )
                 unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
-                await self._record(guild, joins, unknown)
+                await self._record(guild, joins, unknown, None)
                 return
             after = snapshot_from(
                 invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
                 for i in fetched
                 if i.code
             )
-            managed, revoked = await run_sync(attribution_inputs, str(guild_id))
-            verdict = tracker.judge(after, managed, revoked, timezone.now(), force=force)
+            inputs = await run_sync(attribution_inputs, str(guild_id))
+            verdict = tracker.judge(
+                after,
+                inputs.managed,
+                inputs.revoked,
+                timezone.now(),
+                role_links=inputs.role_links,
+                force=force,
+            )
             if verdict.defer is None:
                 break
             tracker.cancel_fetch()
-            if verdict.defer == "wait":
-                force = not await self._wait_for_joins(guild_id, tracker, verdict.expected)
+            if verdict.defer != "refetch":
+                force = not await self._wait_for(guild_id, tracker, verdict)
         joins = tracker.settle(after, verdict, timezone.now())
         # Recorded before the snapshot is persisted: a crash in between leaves joins that the
         # next start reconciles, never joins that no snapshot window covers.
-        await self._record(guild, joins, verdict.decisions)
+        await self._record(guild, joins, verdict.decisions, inputs)
         await self._save(guild_id, tracker)
         self.bot.dispatch("invite_snapshot", guild_id)
 
-    async def _wait_for_joins(self, guild_id: int, tracker: GuildInvites, expected: int) -> bool:
-        """Wait until `expected` members are queued; False when SETTLE_SECONDS ran out."""
+    async def _wait_for(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> bool:
+        """Wait for what the verdict lacks: `expected` members queued ("joins"), or a change
+        of a queued member's roles ("roles"). False when its time ran out."""
         wake = self._wake[guild_id]
-        deadline = tracker.queue[0].arrived + SETTLE_SECONDS
-        while len({q.member_id for q in tracker.queue}) < expected:
+        first = tracker.queue[0].arrived
+        if verdict.defer == "roles":
+            deadline = first + ROLE_GRACE_SECONDS
+            roles = [q.role_ids for q in tracker.queue]
+            done = lambda: [q.role_ids for q in tracker.queue] != roles  # noqa: E731
+        else:
+            deadline = first + SETTLE_SECONDS
+            done = lambda: len({q.member_id for q in tracker.queue}) >= verdict.expected  # noqa: E731
+        while not done():
             wake.clear()
             try:
                 await asyncio.wait_for(wake.wait(), max(0.0, deadline - time.monotonic()))
@@ -330,7 +282,11 @@ class InviteTracking(commands.Cog):
         return True
 
     async def _record(
-        self, guild: nextcord.Guild, joins: list[PendingJoin], decisions: list[Decision]
+        self,
+        guild: nextcord.Guild,
+        joins: list[PendingJoin],
+        decisions: list[Decision],
+        inputs: AttributionInputs | None,
     ) -> None:
         for join, decision in zip(joins, decisions, strict=True):
             try:
@@ -345,6 +301,7 @@ class InviteTracking(commands.Cog):
                     link_id=decision.link_id,
                     candidates=decision.candidates,
                     rejoin_flag=join.rejoin_flag,
+                    credit_link_id=decision.credit_link,
                 )
             except Exception:
                 log.exception(
@@ -355,10 +312,12 @@ class InviteTracking(commands.Cog):
                 )
                 continue
             self.bot.dispatch("join_recorded", guild.id, join.member_id, outcome)
-            if outcome.created:
-                member = guild.get_member(int(join.member_id))
-                if member is not None:
-                    self.bot.dispatch("member_attributed", member, outcome)
+            member = guild.get_member(int(join.member_id))
+            if outcome.created and member is not None:
+                self.bot.dispatch("member_attributed", member, outcome)
+            if member is not None and inputs is not None and decision.link_id is not None:
+                # Not awaited here: a REST call per member would hold up the next batch.
+                self.in_background(self.drop_referral_roles(member, inputs.roles))
 
     async def _save(self, guild_id: int, tracker: GuildInvites) -> None:
         if tracker.before is None or tracker.taken_at is None:

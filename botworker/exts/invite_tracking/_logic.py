@@ -7,28 +7,35 @@ No I/O here: the cog fetches invites and records joins; this decides what to ask
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from botworker.attribution import (
+    AMBIGUOUS,
     UNKNOWN,
+    Carry,
     Decision,
     Evidence,
     InviteState,
     Join,
-    attribute,
+    Judgement,
+    judge,
     next_before,
-    unexplained_after,
     with_created,
 )
 
-# Joins keep coming in a burst: fetch once the gateway has been quiet this long (or SETTLE).
-QUIET_SECONDS = 0.1
 # A batch whose use count does not match its members waits this long for late joins.
 SETTLE_SECONDS = 3.0
-# Uses still unexplained are forgotten once no join arrived for this long after a fetch.
-GATEWAY_LAG_SECONDS = 10.0
+# How long an undecided member may wait for its referral role (GUILD_MEMBER_UPDATE).
+ROLE_GRACE_SECONDS = 1.0
+# The gateway's lag is measured (GUILD_MEMBER_ADD arrival minus Discord's joined_at); a use
+# seen in a fetch stops waiting for its member once this much older than the slowest recent
+# event, kept within these bounds.
+LAG_MARGIN = timedelta(seconds=0.5)
+LAG_BOUNDS = (timedelta(seconds=0.5), timedelta(seconds=10))
+LAG_SAMPLES = 50
 # Recently decided (member, join time) pairs: a repeated GUILD_MEMBER_ADD is dropped.
 REMEMBERED_JOINS = 10_000
 
@@ -39,7 +46,9 @@ class PendingJoin:
     username: str
     joined_at: datetime
     rejoin_flag: bool
-    arrived: float  # time.monotonic() when the event arrived (or reconciliation queued it)
+    arrived: float  # the tracker's clock (monotonic) when the event arrived or was queued
+    seen_at: datetime | None = None  # wall time it arrived (None: now, when queued)
+    role_ids: frozenset[str] = frozenset()  # the member's roles as last seen
 
     @property
     def key(self) -> tuple[str, datetime]:
@@ -51,9 +60,10 @@ class Verdict:
     """What one fetch tells: decisions, or that the batch should wait (`defer`)."""
 
     decisions: list[Decision]
-    evidence: Evidence | None
-    defer: str | None = None  # "refetch" (a join came during the fetch) | "wait" (late joins)
-    expected: int = 0  # for "wait": how many members the uses seen call for
+    judgement: Judgement | None
+    # "refetch" (a join came during the fetch) | "joins" (late joins) | "roles" (late roles)
+    defer: str | None = None
+    expected: int = 0  # for "joins": how many members the uses seen call for
 
 
 def invite_state(
@@ -71,10 +81,11 @@ def invite_state(
 
 
 class GuildInvites:
-    """One guild's invite snapshot and queued joins.
+    """One guild's invite snapshot, carried uses and queued joins.
 
     `before` is None when there is no baseline (never taken, or the last fetch failed): the next
-    batch is then `unknown` and its fetch becomes the baseline.
+    batch is then `unknown` and its fetch becomes the baseline. `clock` (monotonic seconds) is
+    injectable so that tests never depend on the wall clock.
     """
 
     def __init__(
@@ -82,19 +93,22 @@ class GuildInvites:
         guild_id: str,
         before: dict[str, InviteState] | None = None,
         taken_at: datetime | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.guild_id = guild_id
         self.before = before
         self.taken_at = taken_at
+        self.clock = clock
         self.deleted: dict[str, datetime] = {}
-        self.unexplained: int | None = 0
+        self.carry = Carry()
         self.queue: list[PendingJoin] = []
         self.fetching = False
         self.fetch_sent_at: datetime | None = None
         self._fetch_sent_mono = 0.0
         self._created_in_flight: list[InviteState] = []
-        self._last_settled_mono: float | None = None
         self._decided: OrderedDict[tuple[str, datetime], None] = OrderedDict()
+        self._lags: deque[timedelta] = deque(maxlen=LAG_SAMPLES)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -104,6 +118,26 @@ class GuildInvites:
             return False
         self.queue.append(join)
         return True
+
+    def observe_lag(self, arrived_at: datetime, joined_at: datetime) -> None:
+        """A live GUILD_MEMBER_ADD: how far behind Discord's own timestamp it arrived."""
+        self._lags.append(max(timedelta(0), arrived_at - joined_at))
+
+    @property
+    def lag(self) -> timedelta:
+        """The gateway's lag as measured: the slowest recent event plus a margin, bounded."""
+        low, high = LAG_BOUNDS
+        if not self._lags:
+            return high
+        return min(high, max(low, max(self._lags) + LAG_MARGIN))
+
+    def roles_updated(self, member_id: str, role_ids: frozenset[str]) -> bool:
+        """GUILD_MEMBER_UPDATE for a queued member: True when the roles changed."""
+        for n, queued in enumerate(self.queue):
+            if queued.member_id == member_id and queued.role_ids != role_ids:
+                self.queue[n] = replace(queued, role_ids=role_ids)
+                return True
+        return False
 
     def invite_created(self, invite: InviteState) -> None:
         """INVITE_CREATE: into this window's baseline, or the next one's if a fetch is out."""
@@ -119,74 +153,82 @@ class GuildInvites:
     # -- one fetch -------------------------------------------------------------------------
 
     def start_fetch(self, now: datetime) -> None:
-        if (
-            self.unexplained != 0
-            and self.queue
-            and self._last_settled_mono is not None
-            and self.queue[0].arrived - self._last_settled_mono > GATEWAY_LAG_SECONDS
-        ):
-            # No join arrived for a whole gateway lag after the last fetch: the uses it left
-            # unexplained will get no join (a hand-deleted invite, a lost event).
-            self.unexplained = 0
         self.fetching = True
         self.fetch_sent_at = now
-        self._fetch_sent_mono = time.monotonic()
+        self._fetch_sent_mono = self.clock()
         self._created_in_flight = []
 
     def judge(
         self,
         after: dict[str, InviteState],
-        managed: dict[str, str | None],
+        managed: Mapping[str, str | None],
         revoked: frozenset[str],
         now: datetime,
         *,
+        role_links: Mapping[str, str] | None = None,
         force: bool = False,
     ) -> Verdict:
         """Decide every queued join against the fetched list, or say why to wait.
 
         1. No baseline: every join is `unknown`.
-        2. Count the uses the window shows (certain + maybe) against the members queued.
-        3. Fewer uses than members while a join arrived during the fetch: fetch again now
-           (its use may have come after Discord built the list).
-        4. More uses than members: wait (up to SETTLE_SECONDS from the oldest join) for the
-           GUILD_MEMBER_ADD events still on their way, then fetch again.
-        5. Otherwise (or `force`): `attribute()` decides.
+        2. `judge()` with the carry, less the uses older than the gateway's lag before the
+           oldest queued join arrived, and each member's referral roles (`role_links`: role id
+           -> link id).
+        3. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
+           still undecided: fewer uses than members while a join arrived during the fetch ->
+           fetch again now (its use may have come after Discord built the list); more uses than
+           members -> wait for the GUILD_MEMBER_ADD events on their way; a member without a
+           referral role in a guild that has them -> wait up to ROLE_GRACE_SECONDS for it.
         """
-        joins = [Join(q.member_id, q.joined_at) for q in self.queue]
+        role_links = role_links or {}
+        joins = [
+            Join(
+                q.member_id,
+                q.joined_at,
+                frozenset(role_links[r] for r in q.role_ids if r in role_links),
+            )
+            for q in self.queue
+        ]
         if self.before is None:
             decisions = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
             return Verdict(decisions, None)
+        oldest = min((q.seen_at or now for q in self.queue), default=now)
         evidence = Evidence(
             before=self.before,
             after=after,
             deleted=dict(self.deleted),
             revoked=revoked,
             managed=managed,
-            unexplained_uses=self.unexplained,
+            carry=self.carry.expire(min(now, oldest) - self.lag),
         )
-        if not force and self.queue:
-            members = len({j.member_id for j in joins})
-            seen = unexplained_after(replace(evidence, unexplained_uses=0), (), now)
-            young = time.monotonic() - self.queue[0].arrived < SETTLE_SECONDS
-            if seen is not None and self.unexplained is not None and young:
-                expected = seen + self.unexplained
-                late = any(q.arrived >= self._fetch_sent_mono for q in self.queue)
-                if expected < members and late:
-                    return Verdict([], evidence, defer="refetch")
-                if expected > members:
-                    return Verdict([], evidence, defer="wait", expected=expected)
-        return Verdict(attribute(evidence, joins, now), evidence)
+        judgement = judge(evidence, joins, now)
+        verdict = Verdict(judgement.decisions, judgement)
+        if force or not self.queue:
+            return verdict
+        undecided = {d.member_id for d in judgement.decisions if d.kind in (AMBIGUOUS, UNKNOWN)}
+        age = self.clock() - self.queue[0].arrived
+        if not undecided or age >= SETTLE_SECONDS:
+            return verdict
+        members = len({j.member_id for j in joins})
+        expected = judgement.expected
+        if expected is not None:
+            late = any(q.arrived >= self._fetch_sent_mono for q in self.queue)
+            if expected < members and late:
+                return replace(verdict, defer="refetch")
+            if expected > members:
+                return replace(verdict, defer="joins", expected=expected)
+        if role_links and age < ROLE_GRACE_SECONDS:
+            roleless = {j.member_id for j in joins if not j.role_links}
+            if undecided & roleless:
+                return replace(verdict, defer="roles")
+        return verdict
 
     def settle(
         self, after: dict[str, InviteState], verdict: Verdict, now: datetime
     ) -> list[PendingJoin]:
         """Close the window: the fetch becomes the baseline; returns the joins decided."""
         decided, self.queue = self.queue, []
-        if verdict.evidence is not None:
-            joins = [Join(q.member_id, q.joined_at) for q in decided]
-            self.unexplained = unexplained_after(verdict.evidence, joins, now)
-        else:
-            self.unexplained = 0
+        self.carry = verdict.judgement.carry if verdict.judgement is not None else Carry()
         self.before = next_before(after, self._created_in_flight, now=self.fetch_sent_at)
         self.taken_at = self.fetch_sent_at
         self.deleted = {c: t for c, t in self.deleted.items() if c in self.before}
@@ -198,7 +240,7 @@ class GuildInvites:
         decided, self.queue = self.queue, []
         self.before = None
         self.deleted = {}
-        self.unexplained = 0
+        self.carry = Carry()
         self._end_fetch(decided)
         return decided
 
@@ -212,7 +254,6 @@ class GuildInvites:
     def _end_fetch(self, decided: list[PendingJoin]) -> None:
         self.fetching = False
         self._created_in_flight = []
-        self._last_settled_mono = time.monotonic()
         for join in decided:
             self._decided[join.key] = None
         while len(self._decided) > REMEMBERED_JOINS:

@@ -1,0 +1,108 @@
+"""Start-up and re-IDENTIFY for the invite-tracking cog: restore each guild's persisted
+snapshot and queue the joins that happened while the bot was away, for the worker to attribute
+under the same rules as live joins (a member's referral role makes them exact).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import nextcord
+
+from analytics.joins import recorded_members
+from botworker._queries import managed_invites_created_since
+from botworker.attribution import InviteState
+from botworker.snapshots import load_snapshot
+from botworker.sync import run_sync
+
+from ._logic import GuildInvites, PendingJoin
+from ._roles import role_ids
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+log = logging.getLogger("botworker.invite_tracking")
+
+
+class Reconciliation:
+    """Mixed into the invite-tracking cog (which provides the queues and the workers)."""
+
+    guilds: dict[int, GuildInvites]
+    _wake: dict[int, asyncio.Event]
+    _units: dict[int, asyncio.Lock]
+    _early: dict[int, list[PendingJoin]]
+    _enqueue: Callable[[int, list[PendingJoin]], None]
+    _ensure_worker: Callable[..., None]
+
+    async def start_guild(self, guild: nextcord.Guild, *, restore: bool) -> None:
+        """Track `guild`; with `restore`, queue the joins missed while the bot was away.
+
+        1. Known guild (a re-IDENTIFY): queue members who joined after the snapshot and are
+           not recorded; the worker attributes them with the next fetch.
+        2. New tracker: the persisted snapshot (if `restore` and there is one), plus managed
+           invites created since, is the baseline; offline joins are queued the same way.
+           Without a baseline the first fetch becomes it (joins queued meanwhile: `unknown`).
+        3. The worker fetches at once, so the baseline is never older than the start-up.
+        """
+        tracker = self.guilds.get(guild.id)
+        if tracker is None:
+            persisted = await self._load(guild.id) if restore else None
+            tracker = GuildInvites(str(guild.id), *(persisted or (None, None)))
+            self.guilds[guild.id] = tracker
+            self._wake[guild.id] = asyncio.Event()
+            self._units[guild.id] = asyncio.Lock()
+            if persisted is None:
+                log.info("guild=%s no persisted invite snapshot: taking one", guild.id)
+        if tracker.taken_at is not None and restore:
+            # Invites we made while away are part of the baseline: consumed meanwhile, they
+            # would otherwise be in neither list and their uses invisible.
+            since = tracker.taken_at
+            for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
+                tracker.invite_created(invite)
+            await self._queue_offline_joins(guild, tracker)
+        self._enqueue(guild.id, self._early.pop(guild.id, []))
+        self._ensure_worker(guild.id, refresh=True)
+
+    async def _load(self, guild_id: int) -> tuple[dict[str, InviteState], object] | None:
+        try:
+            return await run_sync(load_snapshot, str(guild_id))
+        except Exception:
+            log.exception("guild=%s persisted invite snapshot unreadable", guild_id)
+            return None
+
+    async def _queue_offline_joins(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
+        since = tracker.taken_at
+        assert since is not None
+        recorded = await run_sync(recorded_members, str(guild.id), since)
+        missed = sorted(
+            (
+                m
+                for m in guild.members
+                if not m.bot and m.joined_at and m.joined_at > since and str(m.id) not in recorded
+            ),
+            key=lambda m: m.joined_at,
+        )
+        now = time.monotonic()
+        joins = [
+            PendingJoin(
+                str(m.id),
+                m.name,
+                m.joined_at,
+                bool(m.flags.did_rejoin),
+                now,
+                role_ids=role_ids(m),
+            )
+            for m in missed
+        ]
+        if joins:
+            log.info(
+                "guild=%s reconciling %d join(s) since %s: members=%s",
+                guild.id,
+                len(joins),
+                since.isoformat(),
+                ",".join(j.member_id for j in joins),
+            )
+        self._enqueue(guild.id, joins)

@@ -1,0 +1,115 @@
+"""Referral roles on the bot's side: roles that arrive after the join, returning members, and
+taking a link's role off a member once the join is credited (unless the campaign keeps it).
+
+Discord does not document whether an invite's roles are already in `GUILD_MEMBER_ADD` or come
+in a `GUILD_MEMBER_UPDATE` just after; both reach the tracker through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import nextcord
+from django.utils import timezone
+from nextcord.ext import commands
+
+from analytics.joins import ReferralRole, record_return_visit, referral_roles
+from botworker.sync import run_sync
+
+if TYPE_CHECKING:
+    from ._logic import GuildInvites
+
+log = logging.getLogger("botworker.invite_tracking")
+
+# A member whose join is older than this and who gains a referral role is a returning member
+# (they accepted a link's invite while already in the guild), not a join still being decided.
+RETURNING_AFTER = timedelta(minutes=2)
+
+
+def role_ids(member: nextcord.Member) -> frozenset[str]:
+    """The member's role ids as Discord sent them (@everyone is not among them)."""
+    return frozenset(str(r) for r in getattr(member, "_roles", ()))
+
+
+class ReferralRoles:
+    """Mixed into the invite-tracking cog (which provides `bot`, `guilds` and `_wake`)."""
+
+    bot: commands.Bot
+    guilds: dict[int, GuildInvites]
+    _background: set[asyncio.Task[None]]
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` without waiting for it (kept referenced until it ends)."""
+        if not hasattr(self, "_background"):
+            self._background = set()
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    @commands.Cog.listener()
+    async def on_member_update(self, before: nextcord.Member, after: nextcord.Member) -> None:
+        """Roles that arrived after the join go to the queued join; a referral role gained by a
+        member who joined long ago is a returning visit of that link."""
+        gained = role_ids(after) - role_ids(before)
+        if not gained or after.bot:
+            return
+        tracker = self.guilds.get(after.guild.id)
+        if tracker is not None and tracker.roles_updated(str(after.id), role_ids(after)):
+            self._wake[after.guild.id].set()  # type: ignore[attr-defined]
+            return
+        joined_at = after.joined_at
+        if joined_at is None or timezone.now() - joined_at < RETURNING_AFTER:
+            return
+        roles = await self._referral_roles(after.guild.id)
+        for role_id in sorted(gained & roles.keys()):
+            role = roles[role_id]
+            try:
+                await run_sync(
+                    record_return_visit,
+                    guild_id=str(after.guild.id),
+                    member_id=str(after.id),
+                    link_id=role.link_id,
+                    seen_at=timezone.now(),
+                )
+            except Exception:
+                log.exception(
+                    "guild=%s returning member %s (role %s) not recorded",
+                    after.guild.id,
+                    after.id,
+                    role_id,
+                )
+                continue
+            self.bot.dispatch("return_visit_recorded", after.guild.id, str(after.id), role.link_id)
+            self.in_background(self.drop_referral_roles(after, {role_id: role}))
+
+    async def _referral_roles(self, guild_id: int) -> dict[str, ReferralRole]:
+        try:
+            return await run_sync(referral_roles, str(guild_id))
+        except Exception:
+            log.exception("guild=%s referral roles not read", guild_id)
+            return {}
+
+    async def drop_referral_roles(
+        self, member: nextcord.Member, roles: dict[str, ReferralRole]
+    ) -> None:
+        """Take the member's referral roles off, except those of campaigns that keep them."""
+        drop = [
+            nextcord.Object(int(role_id))
+            for role_id, role in roles.items()
+            if not role.keep and role_id in role_ids(member)
+        ]
+        if not drop:
+            return
+        try:
+            await member.remove_roles(*drop, reason="Invitetrail: referral credited")
+        except nextcord.HTTPException as error:
+            log.warning(
+                "guild=%s member=%s referral role(s) not removed: HTTP %s",
+                member.guild.id,
+                member.id,
+                error.status,
+            )
