@@ -15,6 +15,7 @@ class CampaignInfo:
     channel_id: str
     welcome_channel_id: str
     role_ids: tuple[str, ...]  # roles given on conversion (empty when not auto-assigned)
+    referral_roles: bool = False  # a role per referral link (Campaign.referral_roles)
 
 
 def live_campaigns(guild_id: str) -> list[CampaignInfo]:
@@ -27,6 +28,7 @@ def live_campaigns(guild_id: str) -> list[CampaignInfo]:
             channel_id=c.channel_id,
             welcome_channel_id=c.welcome_channel_id,
             role_ids=tuple(str(r) for r in c.target_role_ids) if c.auto_role_assignment else (),
+            referral_roles=c.uses_referral_roles,
         )
         for c in campaigns
         if c.state() == "live"

@@ -4,6 +4,7 @@ from django.utils.html import format_html
 
 from analytics.scoping import is_influencer
 from campaigns.models import Campaign, OnboardingField
+from referrals.roles import coverage
 
 
 class OnboardingFieldInline(admin.TabularInline):
@@ -62,8 +63,33 @@ class CampaignAdmin(admin.ModelAdmin):
             "Invites",
             {"fields": ["invite_max_age_seconds", "invite_pool_size", "fallback_invite_url"]},
         ),
+        (
+            "Referral roles",
+            {
+                "fields": [
+                    "referral_roles",
+                    "referral_role_name",
+                    "keep_referral_role",
+                    "referral_role_coverage",
+                ],
+                "description": "Each link's invites give the member that link's own role, so "
+                "the bot knows which link a member came through however many join at once. "
+                "The roles have no permissions; the bot needs Manage Roles and a role above them.",
+            },
+        ),
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
     ]
+    readonly_fields = ["referral_role_coverage"]
+
+    @admin.display(description="links with a role")
+    def referral_role_coverage(self, obj: Campaign) -> str:
+        if obj.pk is None:
+            return "Roles are created for each link once the campaign is saved."
+        state = coverage(obj)
+        if not state.enabled:
+            return state.reason
+        text = f"{state.tagged} of {state.tagged + state.untagged} link(s) role-tagged."
+        return f"{text} {state.reason}".strip()
 
     def get_queryset(self, request):
         qs = super().get_queryset(request)

@@ -56,3 +56,19 @@ def test_it_searches_links_by_code(client, alice, bob_link, charlie_link):
     body = response.content.decode()
     assert "Bob on YouTube" in body
     assert "Charlie on X" not in body
+
+
+def test_it_says_how_many_links_are_role_tagged_and_why_not_all(
+    client, alice, campaign, bob_link, charlie_link
+):
+    # given one of the campaign's two links has its referral role
+    bob_link.referral_role_id = "1300000000000000901"
+    bob_link.save()
+    client.force_login(alice)
+
+    # when the manager opens the campaign
+    page = client.get(f"/admin/campaigns/campaign/{campaign.pk}/change/").content.decode()
+
+    # then the page says so, and what the other link needs
+    assert "1 of 2 link(s) role-tagged." in page
+    assert "Manage Roles" in page and "REFERRAL_ROLE_HEADROOM" in page

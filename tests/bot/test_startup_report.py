@@ -71,3 +71,34 @@ async def test_it_names_a_target_role_above_the_bot(discord_emulator, run_bot, t
     (guild, report) = await log.wait("startup_report")
     (problem,) = report.missing
     assert "'Admin'" in problem and "cannot be assigned" in problem
+
+
+async def test_it_says_referral_roles_work_when_the_bot_may_manage_them(
+    discord_emulator, run_bot, tracked_campaign
+):
+    # given a campaign with a role per referral link
+    assert tracked_campaign.referral_roles == "per_link"
+
+    # when the bot starts
+    bot, log = await run_bot()
+
+    # then the report says referral roles work, with the room left under Discord's limit
+    (guild, report) = await log.wait("startup_report")
+    assert "referral roles: working" in report.text()
+
+
+async def test_it_names_manage_roles_when_referral_roles_cannot_work(
+    discord_emulator, run_bot, tracked_campaign
+):
+    # given a bot without Manage Roles, and a campaign that gives no roles on conversion
+    tracked_campaign.auto_role_assignment = False
+    await tracked_campaign.asave(update_fields=["auto_role_assignment"])
+    _revoke_from_bot(discord_emulator, perms.MANAGE_ROLES)
+
+    # when the bot starts
+    bot, log = await run_bot()
+
+    # then the report names the permission and what it breaks
+    (guild, report) = await log.wait("startup_report")
+    assert any("referral roles" in line for line in report.missing)
+    assert "referral roles: working" not in report.text()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 import nextcord
+from django.conf import settings
 from nextcord.ext import commands
 
+from analytics.joins import referral_roles
 from botworker._queries import live_campaigns
 from botworker.sync import run_sync
 
@@ -34,6 +36,7 @@ class StartupReport(commands.Cog):
 
     async def report(self, guild: nextcord.Guild) -> Report:
         campaigns = await run_sync(live_campaigns, str(guild.id))
+        referral = await run_sync(referral_roles, str(guild.id))
         me = guild.me
         granted = me.guild_permissions
         names = [*NEEDED, "manage_roles"]
@@ -44,6 +47,9 @@ class StartupReport(commands.Cog):
             permissions={name: bool(getattr(granted, name)) for name in names},
             bot_top_role=_role(me.top_role),
             roles={str(r.id): _role(r) for r in guild.roles},
+            referral_role_ids=tuple(sorted(referral)),
+            referral_roles_wanted=any(c.referral_roles for c in campaigns),
+            role_headroom=settings.REFERRAL_ROLE_HEADROOM,
         )
         level = logging.WARNING if report.missing else logging.INFO
         log.log(level, "%s", report.text())

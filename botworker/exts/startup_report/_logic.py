@@ -20,6 +20,8 @@ NEEDED = {
     ),
 }
 MANAGE_ROLES = ("Manage Roles", "campaign roles cannot be assigned on conversion")
+REFERRAL_ROLES_NEED = "Manage Roles (referral roles: invites cannot carry a link's role)"
+GUILD_ROLE_LIMIT = 250
 
 
 @dataclass(frozen=True)
@@ -46,11 +48,17 @@ def build_report(
     permissions: dict[str, bool],
     bot_top_role: RoleInfo,
     roles: dict[str, RoleInfo],
+    referral_role_ids: tuple[str, ...] = (),
+    referral_roles_wanted: bool = False,
+    role_headroom: int = 0,
 ) -> Report:
     """The lines for one guild: identity, live campaigns, permissions held and lacking.
 
     `permissions` maps nextcord permission names to whether the bot has them guild-wide;
     `roles` are the guild's roles by id (a campaign role absent from it is reported).
+    `referral_role_ids` are the links' referral roles; with `referral_roles_wanted` (a live
+    campaign uses them) one line says whether they work: Manage Roles, every referral role
+    below the bot's top role, room under Discord's 250 roles less `role_headroom`.
     """
     report = Report([f"guild {guild_name!r} id={guild_id}"])
     if campaigns:
@@ -77,4 +85,42 @@ def build_report(
                 f"below the bot's top role {bot_top_role.name!r} (position "
                 f"{bot_top_role.position}): it cannot be assigned on conversion"
             )
+    if referral_roles_wanted:
+        _referral_roles(report, permissions, bot_top_role, roles, referral_role_ids, role_headroom)
     return report
+
+
+def _referral_roles(
+    report: Report,
+    permissions: dict[str, bool],
+    bot_top_role: RoleInfo,
+    roles: dict[str, RoleInfo],
+    referral_role_ids: tuple[str, ...],
+    headroom: int,
+) -> None:
+    problems = []
+    if not permissions.get("manage_roles"):
+        problems.append(REFERRAL_ROLES_NEED)
+    too_high = [
+        roles[r].name
+        for r in referral_role_ids
+        if r in roles and roles[r].position >= bot_top_role.position
+    ]
+    if too_high:
+        problems.append(
+            f"referral roles above the bot's top role {bot_top_role.name!r}: "
+            f"{', '.join(sorted(too_high))} (move the bot's role up)"
+        )
+    room = GUILD_ROLE_LIMIT - headroom - len(roles)
+    if room <= 0:
+        problems.append(
+            f"no room for new referral roles: {len(roles)} of {GUILD_ROLE_LIMIT} roles used, "
+            f"{headroom} kept free (REFERRAL_ROLE_HEADROOM); new links use the invite diff only"
+        )
+    if problems:
+        report.missing.extend(problems)
+    else:
+        report.lines.append(
+            f"  referral roles: working ({len(referral_role_ids)} link role(s), room for "
+            f"{room} more)"
+        )
