@@ -130,7 +130,7 @@ class Campaign(models.Model):
     )
     keep_referral_role = models.BooleanField(
         default=False,
-        help_text="Keep the link's role on the member as a visible \"came via\" badge "
+        help_text='Keep the link\'s role on the member as a visible "came via" badge '
         "(off: removed once the join is credited).",
     )
 
