@@ -112,6 +112,7 @@ async def state(request: web.Request) -> web.Response:
             "invite_delete_order": w.invite_delete_order,
             "roles_in": w.roles_in,
             "roles_update_delay_ms": w.roles_update_delay * 1000,
+            "latency_ms": emu.latency_ms,
             "strict": emu.faults.strict,
             "clock_offset": emu.clock.offset,
         }
@@ -152,7 +153,7 @@ async def advance_clock(request: web.Request) -> web.Response:
 async def config(request: web.Request) -> web.Response:
     """Keys (all optional): invite_delete_order "before"/"after", interaction_timeout (s),
     members_intent, roles_in "add"/"update" (where a role invite's roles first appear),
-    roles_update_delay_ms (ADD → UPDATE gap with "update")."""
+    roles_update_delay_ms (ADD → UPDATE gap with "update"), latency_ms (REST and gateway)."""
     data = await _json(request)
     emu = _emu(request)
     if "invite_delete_order" in data:
@@ -162,6 +163,8 @@ async def config(request: web.Request) -> web.Response:
         emu.set_roles_in(
             data.get("roles_in", emu.world.roles_in), None if delay is None else float(delay)
         )
+    if "latency_ms" in data:
+        emu.set_latency(float(data["latency_ms"]))
     if "interaction_timeout" in data:
         emu.world.interaction_timeout = float(data["interaction_timeout"])
     if "members_intent" in data:

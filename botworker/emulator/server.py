@@ -62,9 +62,8 @@ class Emulator:
         )
         if fail_rate:
             self.faults.inject_failure("*", status=500, count=None, probability=fail_rate)
-        if latency_ms:
-            self.faults.set_latency("*", latency_ms / 1000)
         self.gateway = Gateway(self.world, lambda: self.ws_url)
+        self.set_latency(latency_ms)
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -239,6 +238,18 @@ class Emulator:
         self.world.roles_in = roles_in
         if update_delay_ms is not None:
             self.world.roles_update_delay = update_delay_ms / 1000
+
+    @property
+    def latency_ms(self) -> float:
+        return self.faults.base_latency * 1000
+
+    def set_latency(self, latency_ms: float) -> None:
+        """Every REST answer and every gateway payload arrives `latency_ms` later (the order
+        of events on a connection is kept). REST uses the faults' latency, as rules do."""
+        if not 0 <= latency_ms <= 60_000:
+            raise ValueError("latency_ms is between 0 and 60000")
+        self.faults.base_latency = latency_ms / 1000
+        self.gateway.latency = latency_ms / 1000
 
     def reset(self, seed: bool = True) -> None:
         """Back to the seed world; faults and records are cleared, base rates kept."""
