@@ -8,6 +8,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,12 @@ from django.utils import timezone
 from analytics.models import ReferralEvent
 from botworker.emulator import defaults
 from botworker.management.commands import simulate as simulate_command
+from botworker.simulation import SimulationOptions, render_table
 from botworker.simulation.metrics import FUNNEL_STEPS
-from botworker.simulation.report import score_attribution
+from botworker.simulation.report import link_credit, score_attribution
+from botworker.simulation.visitors import arrival_gaps, plan
+from botworker.simulation.world import LinkInfo, create_world
+from campaigns.models import Campaign
 from referrals.models import ManagedInvite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,3 +215,157 @@ def test_it_refuses_options_that_mean_nothing():
         call_command("simulate", "--links", "2", "--campaigns", "3")
     with pytest.raises(CommandError, match="--oauth-share is a share between 0 and 1"):
         call_command("simulate", "--oauth-share", "1.5")
+
+
+def test_it_refuses_the_new_options_out_of_range_naming_them():
+    with pytest.raises(CommandError, match="--invite-max-age must be between 60 and 604800"):
+        call_command("simulate", "--invite-max-age", "59")
+    with pytest.raises(CommandError, match="--discord-latency-ms must be between 0 and 10000"):
+        call_command("simulate", "--discord-latency-ms", "-1")
+    for wrong, message in [
+        ({"arrivals": "bursty"}, "--arrivals is poisson or even"),
+        ({"popularity": "pareto"}, "--popularity is zipf or uniform"),
+        ({"referral_roles": "maybe"}, "--referral-roles is on or off"),
+        ({"roles_in": "later"}, "--roles-in is add or update"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            SimulationOptions(**wrong).validate()
+
+
+def test_it_sends_most_visitors_through_a_few_links_with_zipf():
+    # given ten links
+    links = [LinkInfo(f"code{n}", str(n), "c") for n in range(10)]
+
+    # when 2000 visitors are planned with each popularity
+    zipf = plan(SimulationOptions(visitors=2000, popularity="zipf"), links)
+    uniform = plan(SimulationOptions(visitors=2000, popularity="uniform"), links)
+    again = plan(SimulationOptions(visitors=2000, popularity="zipf"), links)
+
+    # then with zipf the top three links carry most of them (1/rank^1.1: ~61 %), uniformly
+    # about 30 %, and one seed always plans the same visitors
+    def top3(visitors) -> float:
+        counted = sorted(Counter(v.link.code for v in visitors).values(), reverse=True)
+        return sum(counted[:3]) / len(visitors)
+
+    assert 0.55 < top3(zipf) < 0.67
+    assert top3(uniform) < 0.36
+    assert [v.link.code for v in zipf] == [v.link.code for v in again]
+    assert Counter(v.link.code for v in zipf).most_common(1)[0][0] == "code0"
+
+
+def test_it_spaces_paced_joins_as_a_poisson_process_or_evenly():
+    # given a join rate of 20 per second
+    poisson = arrival_gaps(SimulationOptions(join_rate=20, arrivals="poisson", seed=7))
+    same_seed = arrival_gaps(SimulationOptions(join_rate=20, arrivals="poisson", seed=7))
+    even = arrival_gaps(SimulationOptions(join_rate=20, arrivals="even"))
+
+    # when 4000 gaps are drawn
+    gaps = [next(poisson) for _ in range(4000)]
+
+    # then their mean is 1/rate, they vary as exponential gaps do (sd = mean), seeded; even
+    # gaps are exactly 1/rate
+    mean = sum(gaps) / len(gaps)
+    sd = (sum((g - mean) ** 2 for g in gaps) / len(gaps)) ** 0.5
+    assert abs(mean - 0.05) < 0.004 and abs(sd - 0.05) < 0.006
+    assert [next(same_seed) for _ in range(4000)] == gaps
+    assert {next(even) for _ in range(10)} == {0.05}
+
+
+@pytest.mark.django_db
+def test_it_sets_invite_age_and_referral_roles_on_the_simulated_campaigns():
+    # when the run's world is made with short invites and without referral roles
+    create_world(2, 2, invite_max_age=120, referral_roles="off")
+    create_world(1, 1)
+
+    # then the campaigns carry both, and the defaults are per-link roles and 600 s invites
+    got = sorted(Campaign.objects.values_list("invite_max_age_seconds", "referral_roles"))
+    assert got == [(120, "off"), (120, "off"), (600, "per_link")]
+
+
+@pytest.mark.django_db
+def test_it_counts_credits_per_link_against_real_joins(bob_link, charlie_link):
+    # given bob's invite used twice and charlie's once, an OAuth join on charlie's link, and
+    # three credits to bob (one of them an ambiguous join carrying link-level credit)
+    for code, link in (("bobsInvite1", bob_link), ("charliesInv", charlie_link)):
+        ManagedInvite.objects.create(
+            campaign=link.campaign,
+            discord_invite_code=code,
+            discord_invite_url=f"http://127.0.0.1/invite/{code}",
+            guild_id=defaults.GUILD_ID,
+            channel_id=defaults.INVITE_CHANNEL_ID,
+            referral_link=link,
+            status=ManagedInvite.Status.USED,
+            expires_at=timezone.now(),
+        )
+    truth = [
+        {"via": "invite", "user_id": "1", "invite_code": "bobsInvite1"},
+        {"via": "invite", "user_id": "2", "invite_code": "bobsInvite1"},
+        {"via": "invite", "user_id": "3", "invite_code": "charliesInv"},
+        {"via": "oauth", "user_id": "4", "invite_code": None},
+        {"via": "seed", "user_id": "5", "invite_code": None},
+    ]
+    for member, decision in (("1", "exact"), ("2", "link"), ("3", "ambiguous")):
+        ReferralEvent.objects.create(
+            event_type=ReferralEvent.EventType.DISCORD_JOIN,
+            link=bob_link,
+            discord_user_id=member,
+            metadata={"decision": decision},
+        )
+    links = [
+        (bob_link.referral_code, str(bob_link.pk)),
+        (charlie_link.referral_code, str(charlie_link.pk)),
+    ]
+
+    # when the credit is counted link by link
+    credit = link_credit(truth, links, {"4": str(charlie_link.pk)})
+
+    # then bob is over-credited by one, charlie's two real joins got no credit
+    assert credit["per_link"] == [
+        {"code": bob_link.referral_code, "credited": 3, "actual": 2},
+        {"code": charlie_link.referral_code, "credited": 0, "actual": 2},
+    ]
+    assert (credit["links"], credit["links_exact"], credit["over_credited"]) == (2, 0, 1)
+    assert (credit["credited_total"], credit["actual_total"]) == (3, 4)
+
+
+def test_it_shows_the_link_credit_in_the_table():
+    report = finished_report(wrong=0)
+    report["attribution"]["link_credit"] = {
+        "links": 10, "links_exact": 7, "credited_total": 40, "actual_total": 42,
+        "over_credited": 1, "per_link": [],
+    }  # fmt: skip
+
+    table = render_table(report)
+
+    assert "link credit" in table
+    assert "7/10 links exact  credited 40  actual 42  over-credited 1" in table
+
+
+def test_it_runs_with_the_emulator_and_campaign_options_it_was_given(tmp_path):
+    # when a small run asks for even arrivals, uniform links, 120 s invites, no referral roles,
+    # roles in GUILD_MEMBER_ADD and 20 ms of Discord latency
+    report, db = simulate(
+        tmp_path, "--visitors", "12", "--arrivals", "even", "--popularity", "uniform",
+        "--invite-max-age", "120", "--referral-roles", "off", "--roles-in", "add",
+        "--discord-latency-ms", "20",
+    )  # fmt: skip
+
+    # then the report echoes them, the campaigns were made with them, and link credit adds up
+    options = report["options"]
+    assert (options["arrivals"], options["popularity"]) == ("even", "uniform")
+    assert (options["invite_max_age"], options["referral_roles"]) == (120, "off")
+    assert (options["roles_in"], options["discord_latency_ms"]) == ("add", 20.0)
+    campaigns = db.execute(
+        "SELECT invite_max_age_seconds, referral_roles FROM discord_guild_campaigns"
+    )
+    assert set(campaigns.fetchall()) == {(120, "off")}
+    credit = report["attribution"]["link_credit"]
+    assert credit["links"] == len(credit["per_link"]) == 8
+    assert credit["actual_total"] == report["attribution"]["real_joins"]
+    assert credit["credited_total"] == count(db, "discord_join") - count_unlinked_joins(db)
+    assert report["attribution"]["wrong"] == 0
+
+
+def count_unlinked_joins(db: sqlite3.Connection) -> int:
+    sql = "SELECT COUNT(*) FROM referral_analytics WHERE event_type = ? AND link_id IS NULL"
+    return db.execute(sql, ("discord_join",)).fetchone()[0]

@@ -110,6 +110,9 @@ async def state(request: web.Request) -> web.Response:
             "channels": [payloads.channel(c, w) for c in w.channels.values()],
             "users": [payloads.user(u) for u in w.users.values()],
             "invite_delete_order": w.invite_delete_order,
+            "roles_in": w.roles_in,
+            "roles_update_delay_ms": w.roles_update_delay * 1000,
+            "latency_ms": emu.latency_ms,
             "strict": emu.faults.strict,
             "clock_offset": emu.clock.offset,
         }
@@ -148,10 +151,20 @@ async def advance_clock(request: web.Request) -> web.Response:
 
 @routes.post(C + "/config")
 async def config(request: web.Request) -> web.Response:
+    """Keys (all optional): invite_delete_order "before"/"after", interaction_timeout (s),
+    members_intent, roles_in "add"/"update" (where a role invite's roles first appear),
+    roles_update_delay_ms (ADD → UPDATE gap with "update"), latency_ms (REST and gateway)."""
     data = await _json(request)
     emu = _emu(request)
     if "invite_delete_order" in data:
         emu.set_invite_delete_order(data["invite_delete_order"])
+    if "roles_in" in data or "roles_update_delay_ms" in data:
+        delay = data.get("roles_update_delay_ms")
+        emu.set_roles_in(
+            data.get("roles_in", emu.world.roles_in), None if delay is None else float(delay)
+        )
+    if "latency_ms" in data:
+        emu.set_latency(float(data["latency_ms"]))
     if "interaction_timeout" in data:
         emu.world.interaction_timeout = float(data["interaction_timeout"])
     if "members_intent" in data:
@@ -172,7 +185,8 @@ async def list_invites(request: web.Request) -> web.Response:
 async def create_invite(request: web.Request) -> web.Response:
     data = await _json(request)
     emu = _emu(request)
-    params = {k: data[k] for k in ("max_age", "max_uses", "temporary", "unique") if k in data}
+    keys = ("max_age", "max_uses", "temporary", "unique", "role_ids")
+    params = {k: data[k] for k in keys if k in data}
     invite = emu.create_invite(
         data.get("channel_id", defaults.INVITE_CHANNEL_ID), data.get("inviter_id"), **params
     )
@@ -238,7 +252,15 @@ async def duplicate_add(request: web.Request) -> web.Response:
 
 @routes.get(C + "/ground-truth")
 async def ground_truth(request: web.Request) -> web.Response:
+    """Every join: how the member really got in (invite code, OAuth2 or seed), and the roles
+    a role invite gave."""
     return reply(_emu(request).ground_truth())
+
+
+@routes.get(C + "/ground-truth/returning")
+async def returning_visits(request: web.Request) -> web.Response:
+    """Invites accepted by members already in the guild: no join, no use counted."""
+    return reply(_emu(request).returning_visits())
 
 
 # -- messages and interactions -----------------------------------------------------------------

@@ -85,6 +85,8 @@ class Faults:
         self.global_rate = global_rate
         self.strict = strict
         self.latency: dict[str, float] = {}
+        # The network's delay under every call (the emulator's `latency_ms`): kept by clear().
+        self.base_latency = 0.0
         self._injected_429: list[_Injected] = []
         self._injected_5xx: list[_Injected] = []
         self._windows: dict[tuple[str, str, str], _Window] = {}
@@ -127,7 +129,8 @@ class Faults:
         self.latency[pattern] = seconds
 
     def clear(self) -> None:
-        """Drop injected faults, latency, limits state and records (not the base rates)."""
+        """Drop injected faults, latency rules, limits state and records (not the base rates
+        or the base latency)."""
         self._injected_429.clear()
         self._injected_5xx.clear()
         self.latency.clear()
@@ -141,7 +144,9 @@ class Faults:
     # -- per request -------------------------------------------------------------------------
 
     def latency_for(self, route: str) -> float:
-        return max((s for p, s in self.latency.items() if fnmatchcase(route, p)), default=0.0)
+        """The base latency plus the slowest matching injected rule."""
+        extra = max((s for p, s in self.latency.items() if fnmatchcase(route, p)), default=0.0)
+        return self.base_latency + extra
 
     def _take(self, rules: list[_Injected], route: str) -> _Injected | None:
         for rule in rules:

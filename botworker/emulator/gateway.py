@@ -59,22 +59,38 @@ class Session:
 
 
 class Connection:
-    """One websocket; a writer task keeps payloads in the order they were queued."""
+    """One websocket; a writer task keeps payloads in the order they were queued.
 
-    def __init__(self, ws: web.WebSocketResponse, request: web.Request, compress: bool) -> None:
+    With a latency (the emulator's `latency_ms`) each payload leaves that long after it was
+    queued; the queue is first in, first out, so the order on the connection is kept.
+    """
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        compress: bool,
+        latency: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.ws = ws
         self.transport = request.transport
         self.deflate = zlib.compressobj() if compress else None
-        self.queue: asyncio.Queue[dict[str, Any] | int] = asyncio.Queue()
+        self.latency = latency
+        self.queue: asyncio.Queue[tuple[float, dict[str, Any] | int]] = asyncio.Queue()
         self.session: Session | None = None
         self.writer = asyncio.create_task(self._write())
 
+    def _put(self, item: dict[str, Any] | int) -> None:
+        delay = self.latency()
+        due = asyncio.get_running_loop().time() + delay if delay > 0 else 0.0
+        self.queue.put_nowait((due, item))
+
     def send(self, payload: dict[str, Any]) -> None:
-        self.queue.put_nowait(payload)
+        self._put(payload)
 
     def close(self, code: int) -> None:
         """Close after everything already queued has been sent."""
-        self.queue.put_nowait(code)
+        self._put(code)
 
     def drop(self) -> None:
         """Vanish like a lost network link: no close frame."""
@@ -83,8 +99,11 @@ class Connection:
 
     async def _write(self) -> None:
         with contextlib.suppress(ConnectionError, RuntimeError, asyncio.CancelledError):
+            loop = asyncio.get_running_loop()
             while True:
-                item = await self.queue.get()
+                due, item = await self.queue.get()
+                if due and (wait := due - loop.time()) > 0:
+                    await asyncio.sleep(wait)  # the emulated network's latency
                 if isinstance(item, int):
                     await self.ws.close(code=item)
                     return
@@ -108,6 +127,7 @@ class Gateway:
         self.events: deque[tuple[str, dict[str, Any]]] = deque(maxlen=BUFFER_SIZE)
         self.identify_count = 0
         self.resume_count = 0
+        self.latency = 0.0  # seconds every payload takes to reach the client
         self.ready = asyncio.Event()  # set at the first READY; tests may wait on it
         world.emit = self.dispatch
 
@@ -170,7 +190,7 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=4096 * 1024, autoping=True)
         await ws.prepare(request)
         compress = request.query.get("compress") == "zlib-stream"
-        connection = Connection(ws, request, compress)
+        connection = Connection(ws, request, compress, lambda: self.latency)
         self.connections.add(connection)
         connection.send(
             {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import secrets
 import string
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from . import errors, models, payloads
@@ -60,19 +61,26 @@ class InvitesMixin:
         temporary: bool = False,
         unique: bool = False,
         code: str | None = None,
+        role_ids: Iterable[str] | None = None,
     ) -> models.Invite:
-        """Create (or, without `unique`, reuse a similar) invite; needs CREATE_INSTANT_INVITE."""
+        """Create (or, without `unique`, reuse a similar) invite; needs CREATE_INSTANT_INVITE.
+
+        `role_ids` makes a role invite (Discord's Create Channel Invite): unknown roles are
+        refused with 50035, roles the actor may not give with 50013 (`check_invite_roles`).
+        """
         channel = self.get_channel(channel_id)
         if channel.guild_id is None:
             raise errors.missing_access()
         self.require_channel_permission(channel, actor_id, perms.CREATE_INSTANT_INVITE)
+        roles = self.check_invite_roles(self.guilds[channel.guild_id], actor_id, role_ids or ())
         if not unique:
             for inv in self.channel_invites(channel.id):
-                if (inv.inviter_id, inv.max_age, inv.max_uses, inv.temporary) == (
+                if (inv.inviter_id, inv.max_age, inv.max_uses, inv.temporary, inv.role_ids) == (
                     actor_id,
                     max_age,
                     max_uses,
                     temporary,
+                    roles,
                 ):
                     return inv
         if len(self.guild_invites(channel.guild_id)) >= MAX_INVITES_PER_GUILD:
@@ -88,6 +96,7 @@ class InvitesMixin:
             max_age=max_age,
             max_uses=max_uses,
             temporary=temporary,
+            role_ids=roles,
         )
         self.invites[invite.code] = invite
         self.emit(
@@ -125,17 +134,35 @@ class InvitesMixin:
         """A user follows an invite link and joins, exactly as Discord would.
 
         1. The invite must exist and not be expired (10006 otherwise).
-        2. A user already in the guild just "opens" it: no use is counted, nothing is sent.
+        2. A user already in the guild just "opens" it: no use is counted and no
+           GUILD_MEMBER_ADD is sent, but a role invite still gives its roles (one
+           GUILD_MEMBER_UPDATE if any was missing); ground truth records a returning visit.
         3. Otherwise `uses` grows, the member is added (DID_REJOIN if they were in before) and
            the real invite is recorded as ground truth.
-        4. An invite that reached `max_uses` is consumed: deleted, with INVITE_DELETE sent
+        4. A role invite's roles are in GUILD_MEMBER_ADD (`roles_in` "add") or come in a
+           GUILD_MEMBER_UPDATE shortly after it ("update").
+        5. An invite that reached `max_uses` is consumed: deleted, with INVITE_DELETE sent
            before or after GUILD_MEMBER_ADD (`invite_delete_order`).
         """
         invite = self.get_invite(code)
         guild = self.guilds[invite.guild_id]
         self.get_user(user_id)
+        roles = [r for r in invite.role_ids if r in guild.roles]
         if user_id in guild.members:
-            return guild.members[user_id]
+            member = guild.members[user_id]
+            added = self.give_invite_roles(member, roles)
+            self.returning_visits.append(
+                models.ReturningVisit(
+                    guild.id,
+                    user_id,
+                    self.clock.now(),
+                    invite.code,
+                    invite.inviter_id,
+                    role_ids=roles,
+                    added_role_ids=added,
+                )
+            )
+            return member
         if self.guild_count(user_id) >= MAX_GUILDS_PER_USER:
             raise errors.DiscordError(
                 400, errors.MAX_GUILDS, "Maximum number of guilds reached (100)"
@@ -149,10 +176,14 @@ class InvitesMixin:
             guild,
             user_id,
             via="invite",
+            roles=roles if self.roles_in == "add" else (),
             invite_code=invite.code,
             inviter_id=invite.inviter_id,
             duplicate_member_add=duplicate_member_add,
+            role_ids=roles,
         )
+        if roles and self.roles_in != "add":
+            self.give_invite_roles_later(member, roles)
         if exhausted and order != "before":
             self.delete_invite(code)
         return member

@@ -73,6 +73,7 @@ class Role:
     managed: bool = False
     mentionable: bool = False
     bot_id: str | None = None
+    unicode_emoji: str | None = None
 
 
 @dataclass
@@ -131,6 +132,8 @@ class Invite:
     max_uses: int = 0
     temporary: bool = False
     uses: int = 0
+    # Role invite (Discord, 2026-01): roles given to whoever accepts it.
+    role_ids: list[str] = field(default_factory=list)
 
     @property
     def expires_at(self) -> datetime | None:
@@ -223,3 +226,18 @@ class JoinRecord:
     inviter_id: str | None = None
     oauth_client_id: str | None = None
     rejoin: bool = False
+    role_ids: list[str] = field(default_factory=list)  # what a role invite gave
+
+
+@dataclass
+class ReturningVisit:
+    """Ground truth: a member accepted an invite while already in the guild (no join, no use
+    counted; a role invite still gives its roles). Kept apart from joins so scoring is unchanged."""
+
+    guild_id: str
+    user_id: str
+    visited_at: datetime
+    invite_code: str
+    inviter_id: str | None
+    role_ids: list[str] = field(default_factory=list)  # the invite's roles
+    added_role_ids: list[str] = field(default_factory=list)  # of which the member lacked

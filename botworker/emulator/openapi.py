@@ -67,6 +67,15 @@ _ERRATA: dict[str, Any] = {
     "/components/schemas/MessageAttachmentRequest/properties/id": {
         "anyOf": [{"$ref": "#/components/schemas/SnowflakeType"}, {"type": "integer", "minimum": 0}]
     },
+    # Docs' Create Guild Role: `permissions` is a string (the "Permissions" topic serialises
+    # bit sets as strings, and nextcord sends one); the spec has an integer only.
+    "/components/schemas/CreateRoleRequest/properties/permissions": {
+        "anyOf": [
+            {"type": "null"},
+            {"type": "string", "pattern": "^[0-9]+$"},
+            {"type": "integer", "minimum": 0},
+        ]
+    },
     # The docs' Snowflake note: ids are *returned* as strings to spare 64-bit overflows; requests
     # may carry them as integers, which nextcord does for a DM's `recipient_id`.
     "/components/schemas/CreatePrivateChannelRequest/properties/recipient_id": {

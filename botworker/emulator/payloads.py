@@ -54,12 +54,21 @@ def role(r: models.Role) -> dict[str, Any]:
         "managed": r.managed,
         "mentionable": r.mentionable,
         "icon": None,
-        "unicode_emoji": None,
+        "unicode_emoji": r.unicode_emoji,
         "flags": 0,
     }
     if r.bot_id:
         data["tags"] = {"bot_id": r.bot_id}
     return data
+
+
+def invite_role(r: models.Role) -> dict[str, Any]:
+    """The partial role of an invite's `roles` (Discord's Invite Object; the spec's
+    InviteGuildRoleResponse): no permissions, hoist or managed."""
+    full = role(r)
+    return {
+        k: full[k] for k in ("id", "name", "position", "color", "colors", "icon", "unicode_emoji")
+    }
 
 
 def channel(c: models.Channel, world: World) -> dict[str, Any]:
@@ -209,6 +218,10 @@ def invite(
     }
     if inv.inviter_id:
         data["inviter"] = user(world.users[inv.inviter_id])
+    # A role invite lists its roles (those that still exist), wherever an invite is returned.
+    roles = [g.roles[r] for r in inv.role_ids if r in g.roles]
+    if roles:
+        data["roles"] = [invite_role(r) for r in roles]
     if metadata:
         data.update(
             {

@@ -22,6 +22,7 @@ from .clock import Clock
 from .faults import Faults
 from .gateway import Gateway
 from .rest.common import EMULATOR, FAULTS, WORLD, WS_URL
+from .roles import ROLES_IN
 from .state import World
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ class Emulator:
         random_seed: int = 0,
         invite_delete_order: str = "after",
         interaction_timeout: float = 3.0,
+        roles_in: str = "update",
+        roles_update_delay_ms: float = 50.0,
     ) -> None:
         self.host = host
         self.port = port
@@ -53,14 +56,14 @@ class Emulator:
         self.world = World(self.clock, token=token, seed=seed, members_intent=members_intent)
         self.world.invite_delete_order = invite_delete_order
         self.world.interaction_timeout = interaction_timeout
+        self.set_roles_in(roles_in, roles_update_delay_ms)
         self.faults = Faults(
             seed=random_seed, route_rate=route_rate, global_rate=global_rate, strict=strict
         )
         if fail_rate:
             self.faults.inject_failure("*", status=500, count=None, probability=fail_rate)
-        if latency_ms:
-            self.faults.set_latency("*", latency_ms / 1000)
         self.gateway = Gateway(self.world, lambda: self.ws_url)
+        self.set_latency(latency_ms)
         self._runner: web.AppRunner | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -198,6 +201,16 @@ class Emulator:
     def ground_truth(self) -> list[dict[str, Any]]:
         return self.world.ground_truth()
 
+    def returning_visits(self) -> list[dict[str, Any]]:
+        """Ground truth of invites accepted by members already in (not joins)."""
+        return self.world.returning_ground_truth()
+
+    def create_role(
+        self, name: str = "new role", guild_id: str = defaults.GUILD_ID, **fields: Any
+    ) -> models.Role:
+        """A role made by the guild owner (e.g. to test a role invite)."""
+        return self.world.create_role(guild_id, defaults.OWNER_USER_ID, name=name, **fields)
+
     def interaction_state(self, interaction_id: str) -> dict[str, Any]:
         return control.interaction_state(self.world, self.world.interactions[interaction_id])
 
@@ -214,6 +227,29 @@ class Emulator:
         if order not in ("before", "after"):
             raise ValueError('invite_delete_order is "before" or "after"')
         self.world.invite_delete_order = order
+
+    def set_roles_in(self, roles_in: str, update_delay_ms: float | None = None) -> None:
+        """Where a role invite's roles first appear: "add" (in GUILD_MEMBER_ADD) or "update"
+        (a GUILD_MEMBER_UPDATE `update_delay_ms` after it). Discord documents neither."""
+        if roles_in not in ROLES_IN:
+            raise ValueError('roles_in is "add" or "update"')
+        if update_delay_ms is not None and not 0 <= update_delay_ms <= 60_000:
+            raise ValueError("roles_update_delay_ms is between 0 and 60000")
+        self.world.roles_in = roles_in
+        if update_delay_ms is not None:
+            self.world.roles_update_delay = update_delay_ms / 1000
+
+    @property
+    def latency_ms(self) -> float:
+        return self.faults.base_latency * 1000
+
+    def set_latency(self, latency_ms: float) -> None:
+        """Every REST answer and every gateway payload arrives `latency_ms` later (the order
+        of events on a connection is kept). REST uses the faults' latency, as rules do."""
+        if not 0 <= latency_ms <= 60_000:
+            raise ValueError("latency_ms is between 0 and 60000")
+        self.faults.base_latency = latency_ms / 1000
+        self.gateway.latency = latency_ms / 1000
 
     def reset(self, seed: bool = True) -> None:
         """Back to the seed world; faults and records are cleared, base rates kept."""

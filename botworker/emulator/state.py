@@ -8,6 +8,7 @@ API all produce the same events. Messages and interactions live in `interactions
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,6 +18,7 @@ from .clock import Clock, SnowflakeGenerator
 from .interactions import InteractionsMixin
 from .invites import InvitesMixin
 from .oauth import OAuthMixin
+from .roles import RolesMixin
 from .webhooks import WebhooksMixin
 
 # Gateway intents (Discord's "Gateway Intents").
@@ -31,7 +33,7 @@ MAX_GUILDS_PER_USER = 100
 Emit = Callable[[str, dict[str, Any], int, str | None], None]
 
 
-class World(InvitesMixin, InteractionsMixin, WebhooksMixin, OAuthMixin):
+class World(InvitesMixin, RolesMixin, InteractionsMixin, WebhooksMixin, OAuthMixin):
     """All state of the local Discord. Not thread-safe: use it from the emulator's loop."""
 
     def __init__(
@@ -49,12 +51,18 @@ class World(InvitesMixin, InteractionsMixin, WebhooksMixin, OAuthMixin):
         # "before" or "after": where INVITE_DELETE of a consumed invite goes relative to
         # GUILD_MEMBER_ADD. Discord guarantees neither order.
         self.invite_delete_order = "after"
+        # "add" or "update": whether a role invite's roles are already in GUILD_MEMBER_ADD or
+        # come in a GUILD_MEMBER_UPDATE `roles_update_delay` seconds later (see roles.py).
+        self.roles_in = "update"
+        self.roles_update_delay = 0.05
         self.interaction_timeout = 3.0
+        self.pending_role_grants: set[asyncio.TimerHandle] = set()
         self.reset(seed=seed)
 
     # -- setup -------------------------------------------------------------------------------
 
     def reset(self, *, seed: bool = True) -> None:
+        self.cancel_pending_role_grants()
         self.ids = SnowflakeGenerator(self.clock)
         self.users: dict[str, models.User] = {}
         self.guilds: dict[str, models.Guild] = {}
@@ -66,6 +74,7 @@ class World(InvitesMixin, InteractionsMixin, WebhooksMixin, OAuthMixin):
         self.auth_codes: dict[str, models.AuthorizationCode] = {}
         self.access_tokens: dict[str, models.AccessToken] = {}
         self.joins: list[models.JoinRecord] = []
+        self.returning_visits: list[models.ReturningVisit] = []
         self.users[defaults.APPLICATION_ID] = models.User(
             defaults.APPLICATION_ID, defaults.BOT_USERNAME, bot=True
         )
@@ -364,6 +373,23 @@ class World(InvitesMixin, InteractionsMixin, WebhooksMixin, OAuthMixin):
                 "inviter_id": j.inviter_id,
                 "oauth_client_id": j.oauth_client_id,
                 "rejoin": j.rejoin,
+                "role_ids": list(j.role_ids),
             }
             for j in self.joins
+        ]
+
+    def returning_ground_truth(self) -> list[dict[str, Any]]:
+        """Invites accepted by members already in the guild: no join, but a role invite's
+        roles were given (`added_role_ids`: those the member lacked)."""
+        return [
+            {
+                "guild_id": v.guild_id,
+                "user_id": v.user_id,
+                "visited_at": v.visited_at.isoformat(),
+                "invite_code": v.invite_code,
+                "inviter_id": v.inviter_id,
+                "role_ids": list(v.role_ids),
+                "added_role_ids": list(v.added_role_ids),
+            }
+            for v in self.returning_visits
         ]

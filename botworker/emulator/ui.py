@@ -148,13 +148,21 @@ async def invite_page(request: web.Request, error: str = "") -> web.Response:
     guild = emu.world.guilds[invite.guild_id]
     channel = emu.world.channels[invite.channel_id]
     inviter = emu.world.users.get(invite.inviter_id or "")
+    roles = [guild.roles[r] for r in invite.role_ids if r in guild.roles]
+    # A role invite is worth accepting for members too: they get its roles (no join).
+    exclude = set() if roles else set(guild.members)
     return page(
         f"Join {guild.name}",
         (f"<p class=error>{escape(error)}</p>" if error else "")
         + f"<p class=muted>{escape(inviter.username) if inviter else 'Someone'} invited you to "
         f"join</p><h1>{escape(guild.name)}</h1><p>#{escape(channel.name or '')} · "
-        f"{len(guild.members)} members</p><form method=post>"
-        f"{_user_picker(emu, exclude=set(guild.members))}"
+        f"{len(guild.members)} members</p>"
+        + (
+            "<p>You will get the roles " + ", ".join(f"@{escape(r.name)}" for r in roles) + "</p>"
+            if roles
+            else ""
+        )
+        + f"<form method=post>{_user_picker(emu, exclude=exclude)}"
         "<p><button>Accept Invite</button></p></form>",
     )
 

@@ -4,7 +4,8 @@ Limits from Discord's docs: message content ≤ 2000 characters, ≤ 10 embeds, 
 of ≤ 5 buttons (or one select), custom_id 1–100 and unique per message, button label ≤ 80;
 modals need a title (≤ 45) and custom_id, and 1–5 action rows each holding one text input
 (label ≤ 45, value ≤ 4000, min/max length 0–4000 / 1–4000); invites take max_age 0–604800 and
-max_uses 0–100.
+max_uses 0–100 and up to 250 `role_ids`; roles are named in 1–100 characters with a color
+0–0xFFFFFF.
 """
 
 from __future__ import annotations
@@ -227,5 +228,64 @@ def check_invite_body(body: dict[str, Any]) -> dict[str, Any]:
         params["max_uses"] = 0
     _int_range(errors, ("max_age",), params["max_age"], 0, 604800)
     _int_range(errors, ("max_uses",), params["max_uses"], 0, 100)
+    role_ids = body.get("role_ids")
+    if role_ids is not None:
+        params["role_ids"] = _snowflakes(errors, ("role_ids",), role_ids, 250)
     errors.raise_if_any()
     return params
+
+
+def _snowflakes(errors: FormErrors, path: tuple, value: Any, limit: int) -> list[str]:
+    """An array of snowflakes (strings or integers, as Discord reads them) as strings."""
+    if not isinstance(value, list):
+        errors.add(path, "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType.")
+        return []
+    if len(value) > limit:
+        errors.add(path, "BASE_TYPE_MAX_LENGTH", f"Must be {limit} or fewer in length.")
+    ids = []
+    for index, item in enumerate(value):
+        text = str(item) if isinstance(item, int | str) and not isinstance(item, bool) else ""
+        if not text.isdigit():
+            errors.add((*path, index), "NUMBER_TYPE_COERCE", f'Value "{item}" is not snowflake.')
+        ids.append(text)
+    return ids
+
+
+def check_role_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Validate `POST /guilds/{id}/roles` (Create Guild Role) and fill Discord's defaults:
+    name "new role", permissions None (= @everyone's), color 0 (`colors.primary_color` wins),
+    hoist and mentionable false. `permissions` is a string of digits in the docs; integers
+    are read too."""
+    errors = FormErrors()
+    name = body.get("name")
+    if name is None:
+        name = "new role"
+    elif not isinstance(name, str):
+        errors.add(("name",), "BASE_TYPE_STRING", "Could not interpret value as string.")
+    elif not 1 <= len(name) <= 100:
+        errors.add(("name",), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+    permissions = body.get("permissions")
+    if permissions is not None:
+        text = str(permissions) if not isinstance(permissions, bool) else ""
+        if not text.isdigit():
+            errors.add(("permissions",), "NUMBER_TYPE_COERCE", f'Value "{permissions}" is not int.')
+            permissions = None
+        else:
+            permissions = int(text)
+    color = body.get("color")
+    colors = body.get("colors")
+    if isinstance(colors, dict) and colors.get("primary_color") is not None:
+        color = colors["primary_color"]
+    color = 0 if color is None else color
+    _int_range(errors, ("color",), color, 0, 0xFFFFFF)
+    unicode_emoji = body.get("unicode_emoji")
+    _max_length(errors, ("unicode_emoji",), unicode_emoji, 100)
+    errors.raise_if_any()
+    return {
+        "name": name,
+        "permissions": permissions,
+        "color": color,
+        "hoist": bool(body.get("hoist") or False),
+        "mentionable": bool(body.get("mentionable") or False),
+        "unicode_emoji": unicode_emoji if isinstance(unicode_emoji, str) else None,
+    }

@@ -21,12 +21,13 @@ from .report import (
     Progress,
     database_counts,
     discord_section,
+    link_credit,
     render_table,
     restart_section,
     score_attribution,
 )
 from .visitors import Driver, plan
-from .world import create_world
+from .world import LinkInfo, create_world
 
 __all__ = ["DropOff", "SimulationOptions", "render_table", "run_simulation"]
 
@@ -37,12 +38,22 @@ def run_simulation(options: SimulationOptions) -> dict[str, Any]:
     """Run once and return the report. Everything started here is stopped here."""
     options.validate()
     started = time.monotonic()
-    env = Environment(options.database_url, options.keep_db)
+    env = Environment(
+        options.database_url,
+        options.keep_db,
+        emulator_options={"latency_ms": options.discord_latency_ms, "roles_in": options.roles_in},
+    )
     bot: BotRunner | None = None
     try:
         env.start()
         join_method = "both" if options.oauth_share > 0 else "invite"
-        links = create_world(options.links, options.campaigns, join_method)
+        links = create_world(
+            options.links,
+            options.campaigns,
+            join_method,
+            invite_max_age=options.invite_max_age,
+            referral_roles=options.referral_roles,
+        )
         board = EventBoard()
         bot = BotRunner(board)
         bot.start(timeout=60)
@@ -55,7 +66,8 @@ def run_simulation(options: SimulationOptions) -> dict[str, Any]:
                 driver.run(visitors)
         else:
             driver.run(visitors)
-        return _report(env, bot, board, driver, recorder, options, time.monotonic() - started)
+        wall = time.monotonic() - started
+        return _report(env, bot, board, driver, recorder, options, links, wall)
     finally:
         if bot is not None:
             bot.shutdown()
@@ -85,12 +97,15 @@ def _report(
     driver: Driver,
     recorder: Recorder,
     options: SimulationOptions,
+    links: list[LinkInfo],
     wall: float,
 ) -> dict[str, Any]:
     emu = env.emulator
     assert emu is not None
     truth = emu.ground_truth()
     attribution, decisions = score_attribution(truth, driver.oauth_links)
+    codes = [(link.code, link.link_id) for link in links]
+    attribution["link_credit"] = link_credit(truth, codes, driver.oauth_links)
     errors = dict(recorder.errors)
     if welcomed_twice := board.repeated("welcome"):
         errors["welcomed_more_than_once"] = welcomed_twice

@@ -84,6 +84,8 @@ class Environment:
 
     database_url: str = ""
     keep_db: bool = False
+    # Emulator constructor arguments (e.g. latency_ms, roles_in).
+    emulator_options: dict = field(default_factory=dict)
     emulator: EmulatorThread | None = None
     server: WebServer | None = None
     web_base: str = ""
@@ -95,7 +97,7 @@ class Environment:
         2. a fresh database, migrated; 3. the local Discord; 4. the web app on a free port."""
         self._override_settings()
         self._create_database()
-        self.emulator = Emulator.run_in_thread()
+        self.emulator = Emulator.run_in_thread(**self.emulator_options)
         self._point_at_emulator(self.emulator)
         self._start_web()
         return self

@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from campaigns.models import MAX_INVITE_AGE
+
+ARRIVALS = ("poisson", "even")
+POPULARITY = ("zipf", "uniform")
+ROLES_IN = ("add", "update")
+MIN_INVITE_AGE = 60  # the campaign model's lower bound
+
 
 @dataclass(frozen=True)
 class DropOff:
@@ -28,6 +35,8 @@ class SimulationOptions:
     campaigns: int = 1
     drop: DropOff = DropOff()
     join_rate: float = 20.0  # joins per second outside bursts
+    arrivals: str = "poisson"  # paced joins: exponential gaps of mean 1/join_rate, or "even"
+    popularity: str = "zipf"  # which link a visitor comes through: 1/rank^1.1, or "uniform"
     burst: int = 0  # joins released together, within one second; 0: paced by join_rate
     burst_every: float = 5.0  # seconds from one burst's start to the next one's, at least
     restart_bot_at: int | None = None  # stop the bot after this many joins…
@@ -36,6 +45,10 @@ class SimulationOptions:
     fault_5xx: float = 0.0  # probability of a 500 on any Discord REST call
     drop_gateway: int = 0  # gateway connections dropped, spread over the joins
     oauth_share: float = 0.0  # share of visitors joining with "Join with Discord" (OAuth2)
+    invite_max_age: int = 600  # the campaigns' invite lifetime (s): abandoned ones can expire
+    referral_roles: str = "on"  # campaigns' referral_roles: "on" per_link, "off"
+    roles_in: str = "update"  # the emulator's roles_in: role invite's roles in ADD or UPDATE
+    discord_latency_ms: float = 80.0  # the emulator's latency_ms (REST and gateway)
     seed: int = 1
     database_url: str = ""  # empty: a throwaway SQLite file under var/
     keep_db: bool = False
@@ -50,6 +63,8 @@ class SimulationOptions:
             (self.links >= 1, "--links must be at least 1"),
             (1 <= self.campaigns <= self.links, "--campaigns must be between 1 and --links"),
             (self.join_rate > 0, "--join-rate must be positive"),
+            (self.arrivals in ARRIVALS, "--arrivals is poisson or even"),
+            (self.popularity in POPULARITY, "--popularity is zipf or uniform"),
             (self.burst >= 0, "--burst must be 0 or more"),
             (self.burst_every >= 0, "--burst-every must be 0 or more"),
             (self.restart_bot_at is None or self.restart_bot_at >= 1, "--restart-bot-at ≥ 1"),
@@ -58,6 +73,16 @@ class SimulationOptions:
             (0 <= self.fault_5xx < 1, "--fault-5xx is a probability below 1"),
             (self.drop_gateway >= 0, "--drop-gateway must be 0 or more"),
             (0 <= self.oauth_share <= 1, "--oauth-share is a share between 0 and 1"),
+            (
+                MIN_INVITE_AGE <= self.invite_max_age <= MAX_INVITE_AGE,
+                f"--invite-max-age must be between {MIN_INVITE_AGE} and {MAX_INVITE_AGE} seconds",
+            ),
+            (self.referral_roles in ("on", "off"), "--referral-roles is on or off"),
+            (self.roles_in in ROLES_IN, "--roles-in is add or update"),
+            (
+                0 <= self.discord_latency_ms <= 10_000,
+                "--discord-latency-ms must be between 0 and 10000",
+            ),
             (self.step_timeout > 0, "--step-timeout must be positive"),
         ]
         for name, value in asdict(self.drop).items():

@@ -122,6 +122,55 @@ def score_attribution(
     return section, decisions
 
 
+def link_credit(
+    truth: list[dict[str, Any]],
+    links: list[tuple[str, str]],
+    oauth_links: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Per link, credits given against real joins: the `link_credit` part of `attribution`.
+
+    `links` are the run's (code, link id). `credited`: `discord_join` events whose link is that
+    link, whatever their decision (an ambiguous join may carry link-level credit). `actual`:
+    joins the emulator saw through the link's invites, plus OAuth joins made on the link.
+    `over_credited` sums the credits beyond the real joins, link by link.
+    """
+    oauth_links = oauth_links or {}
+    credited = Counter(
+        str(link_id)
+        for link_id in ReferralEvent.objects.filter(
+            event_type=E.DISCORD_JOIN, link__isnull=False
+        ).values_list("link_id", flat=True)
+    )
+    bound = {
+        code: str(link_id)
+        for code, link_id in ManagedInvite.objects.exclude(referral_link=None).values_list(
+            "discord_invite_code", "referral_link_id"
+        )
+    }
+    actual: Counter[str] = Counter()
+    for join in truth:
+        if join["via"] == "invite":
+            used = bound.get(join["invite_code"])
+        elif join["via"] == "oauth":
+            used = oauth_links.get(join["user_id"])
+        else:
+            continue
+        if used is not None:
+            actual[used] += 1
+    per_link = [
+        {"code": code, "credited": credited[link_id], "actual": actual[link_id]}
+        for code, link_id in links
+    ]
+    return {
+        "links": len(per_link),
+        "links_exact": sum(row["credited"] == row["actual"] for row in per_link),
+        "credited_total": sum(row["credited"] for row in per_link),
+        "actual_total": sum(row["actual"] for row in per_link),
+        "over_credited": sum(max(0, row["credited"] - row["actual"]) for row in per_link),
+        "per_link": per_link,
+    }
+
+
 def _source_section(counted: Counter[str]) -> dict[str, Any]:
     data: dict[str, Any] = dict(counted)
     data["recall"] = round(counted["correct"] / counted["joins"], 4) if counted["joins"] else None
@@ -204,6 +253,12 @@ def render_table(report: dict[str, Any]) -> str:
         if source["joins"]:
             keys = ("joins", "exact", "correct", "wrong", "missed", "recall")
             lines.append(f"  {via + ' joins':<20}" + "  ".join(f"{k} {source[k]}" for k in keys))
+    if credit := a.get("link_credit"):
+        lines.append(
+            f"  {'link credit':<20}{credit['links_exact']}/{credit['links']} links exact  "
+            f"credited {credit['credited_total']}  actual {credit['actual_total']}  "
+            f"over-credited {credit['over_credited']}"
+        )
     if report.get("restart"):
         section("Bot restart", [(k, v) for k, v in report["restart"].items()])
     header = f"  {'latency (ms)':<22} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}"

@@ -3,13 +3,15 @@
 A pipeline of three stages so that bursts never deadlock the thread pools:
 1. web stage (`--concurrency` threads): GET the landing page, POST the join form, keep the
    invite code from the 302;
-2. one joiner thread: accepts invites on the emulator at `--join-rate`, or in bursts of
+2. one joiner thread: accepts invites on the emulator at `--join-rate` (exponential gaps with
+   `--arrivals poisson`, even ones with `even`), or in bursts of
    `--burst` released together; it also plays the scheduled bot restart and gateway drops.
    `--oauth-share` visitors join through "Join with Discord" instead (`oauth.py`): their
    consent and callback run on a pool, so a burst of them reaches the web app at once;
 3. onboarding stage (`--concurrency` threads): wait for the bot to record the join and post the
    welcome, press "Start onboarding", submit the modal, wait for the conversion row.
-Who stops where is drawn up front from `--seed`, so two runs with one seed ask the same things.
+Who stops where, and which link each visitor comes through (`--popularity`), is drawn up front
+from `--seed`, so two runs with one seed ask the same things.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,8 +66,31 @@ class Visitor:
     web: Any = None  # an OAuth visitor's browser session: the callback needs its cookies
 
 
+ZIPF_EXPONENT = 1.1
+
+
+def link_weights(options: SimulationOptions, count: int) -> list[float] | None:
+    """Zipf popularity: the link of rank r (creation order) weighs 1/r^1.1, so a few links
+    carry most visitors, as real referral links do. None: uniform."""
+    if options.popularity != "zipf":
+        return None
+    return [1 / rank**ZIPF_EXPONENT for rank in range(1, count + 1)]
+
+
+def arrival_gaps(options: SimulationOptions) -> Iterator[float]:
+    """Seconds between paced joins: exponential with mean 1/--join-rate (a Poisson process,
+    seeded from --seed), or exactly 1/--join-rate with `--arrivals even`."""
+    if options.arrivals == "even":
+        while True:
+            yield 1.0 / options.join_rate
+    rng = random.Random(f"arrivals-{options.seed}")
+    while True:
+        yield rng.expovariate(options.join_rate)
+
+
 def plan(options: SimulationOptions, links: list[LinkInfo]) -> list[Visitor]:
     rng = random.Random(options.seed)
+    weights = link_weights(options, len(links))
     steps = [
         ("landing", options.drop.landing),
         ("invite", options.drop.invite),
@@ -73,7 +99,7 @@ def plan(options: SimulationOptions, links: list[LinkInfo]) -> list[Visitor]:
     ]
     visitors = []
     for n in range(options.visitors):
-        link = rng.choice(links)
+        link = rng.choice(links) if weights is None else rng.choices(links, weights)[0]
         stop = next((name for name, p in steps if rng.random() < p), None)
         # Drawn only when asked for: runs without OAuth keep their seed's draws.
         oauth = options.oauth_share > 0 and rng.random() < options.oauth_share
@@ -216,7 +242,7 @@ class Driver:
             return [self.queue.popleft() for _ in range(min(size, len(self.queue)))]
 
     def _join_loop(self, schedule: Schedule) -> None:
-        interval = 1.0 / self.options.join_rate
+        gaps = arrival_gaps(self.options)
         next_at = time.monotonic()
         try:
             while batch := self._take():
@@ -235,7 +261,7 @@ class Driver:
                 for v in batch:
                     # Pacing joins to the asked rate, not waiting for anything to settle.
                     time.sleep(max(0.0, next_at - time.monotonic()))
-                    next_at = max(next_at + interval, time.monotonic())
+                    next_at = max(next_at + next(gaps), time.monotonic())
                     self._join(v, schedule)
         except Exception:
             log.exception("the joiner failed")

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 
 from analytics.models import Conversion
 from botworker.emulator import defaults as discord
-from campaigns.models import Campaign, OnboardingField
+from campaigns.models import Campaign, OnboardingField, ReferralRoles
 from referrals.invites import top_up_pool
 from referrals.models import ReferralLink
 
@@ -36,8 +36,18 @@ def form_answers(n: int) -> dict[str, str]:
     return {"game": f"game {n}", "email": f"visitor{n}@example.test", "platform": "PC"}
 
 
-def create_world(links: int, campaigns: int, join_method: str = "invite") -> list[LinkInfo]:
-    """`campaigns` live campaigns with full invite pools and `links` links spread over them."""
+def create_world(
+    links: int,
+    campaigns: int,
+    join_method: str = "invite",
+    *,
+    invite_max_age: int = 600,
+    referral_roles: str = "on",
+) -> list[LinkInfo]:
+    """`campaigns` live campaigns with full invite pools and `links` links spread over them.
+
+    `invite_max_age` is the campaigns' invite lifetime; `referral_roles` "on" gives each link
+    its own role carried by its invites (Campaign.referral_roles "per_link"), "off" not."""
     T = OnboardingField.FieldType
     created = []
     for c in range(campaigns):
@@ -52,6 +62,8 @@ def create_world(links: int, campaigns: int, join_method: str = "invite") -> lis
             auto_role_assignment=True,
             target_role_ids=[discord.MEMBER_ROLE_ID],
             join_method=join_method,
+            invite_max_age_seconds=invite_max_age,
+            referral_roles=ReferralRoles.PER_LINK if referral_roles == "on" else ReferralRoles.OFF,
         )
         fields = [
             ("game", "Favourite game", T.SHORT_TEXT, {}),

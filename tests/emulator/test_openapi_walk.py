@@ -56,10 +56,22 @@ async def walked(emulator, api):
     await call("GET", f"/channels/{C}")
     emulator.world.guilds[G].roles[defaults.BOT_ROLE_ID].permissions |= 1 << 4  # MANAGE_CHANNELS
     await call("GET", f"/channels/{C}/invites")
-    _, invite = await call("POST", f"/channels/{C}/invites", {"max_age": 600, "max_uses": 1})
+    # a referral role as nextcord's Guild.create_role sends it, and a role invite giving it
+    role_body = {
+        "permissions": "0",
+        "colors": {"primary_color": 0x3498DB, "secondary_color": None, "tertiary_color": None},
+        "hoist": False,
+        "mentionable": False,
+        "name": "via Link 1",
+    }
+    _, role = await call("POST", f"/guilds/{G}/roles", role_body)
+    invite_body = {"max_age": 600, "max_uses": 1, "unique": True, "role_ids": [role["id"]]}
+    _, invite = await call("POST", f"/channels/{C}/invites", invite_body)
+    await call("GET", f"/channels/{C}/invites")
     await call("GET", f"/guilds/{G}/invites")
     await call("GET", f"/invites/{invite['code']}?with_counts=true")
     await call("DELETE", f"/invites/{invite['code']}")
+    await call("DELETE", f"/guilds/{G}/roles/{role['id']}")
     _, message = await call("POST", f"/channels/{W}/messages", {"content": "hi", "components": row})
     await call("GET", f"/channels/{W}/messages?limit=5")
     await call("GET", f"/channels/{W}/messages/{message['id']}")
@@ -128,6 +140,25 @@ async def test_it_answers_every_route_in_discords_shapes(emulator, walked):
         if data is not None:
             problems += spec.validate_response(method, bare, status, data)
     assert problems == [], "\n".join(problems)
+
+
+async def test_it_returns_role_invites_with_their_roles_everywhere(walked):
+    # every invite answer of the walk after the role invite was made lists its role
+    created = next(i for i, c in enumerate(walked) if c[:2] == ("POST", f"/channels/{C}/invites"))
+    role_id, code = walked[created][2]["role_ids"][0], walked[created][4]["code"]
+    answers = {}
+    for method, path, _, _, data in walked[created:]:
+        if "/invites" in path and data is not None:
+            items = data if isinstance(data, list) else [data]
+            (invite,) = [i for i in items if i["code"] == code]
+            answers[f"{method} {path.split('?')[0]}"] = invite["roles"]
+    assert len(answers) == 5  # create, channel list, guild list, resolve, delete
+    assert {key: [r["id"] for r in roles] for key, roles in answers.items()} == {
+        key: [role_id] for key in answers
+    }
+    (role,) = answers[f"POST /channels/{C}/invites"]
+    assert set(role) == {"id", "name", "position", "color", "colors", "icon", "unicode_emoji"}
+    assert (role["name"], role["position"], role["color"]) == ("via Link 1", 1, 0x3498DB)
 
 
 async def test_it_walks_every_route_it_serves(emulator, walked):

@@ -47,6 +47,40 @@ def test_it_lets_a_person_accept_an_invite(emulator_thread):
     assert gone.status_code == 404
 
 
+def test_it_lets_a_person_accept_a_role_invite(emulator_thread):
+    # given a referral role and a role invite made by the bot through REST
+    role = requests.post(
+        f"{emulator_thread.api_base}/guilds/{defaults.GUILD_ID}/roles",
+        json={"name": "via Link 7"},
+        headers=BOT,
+        timeout=5,
+    ).json()
+    invite = requests.post(
+        f"{emulator_thread.api_base}/channels/{defaults.INVITE_CHANNEL_ID}/invites",
+        json={"max_uses": 1, "unique": True, "role_ids": [role["id"]]},
+        headers=BOT,
+        timeout=5,
+    ).json()
+
+    # when a person opens it and accepts as a new user (roles arriving with the join)
+    emulator_thread.set_roles_in("add")
+    page = requests.get(emulator_thread.invite_url(invite["code"]), timeout=5)
+    accepted = requests.post(
+        emulator_thread.invite_url(invite["code"]),
+        data={"username": "lee"},
+        timeout=5,
+        allow_redirects=False,
+    )
+
+    # then the page named the role, and they joined through that invite holding it
+    assert "@via Link 7" in page.text
+    assert accepted.status_code == 303
+    truth = emulator_thread.ground_truth()[-1]
+    assert (truth["invite_code"], truth["role_ids"]) == (invite["code"], [role["id"]])
+    (member,) = [m for m in emulator_thread.members() if m["user"]["id"] == truth["user_id"]]
+    assert member["roles"] == [role["id"]]
+
+
 def test_it_shows_buttons_and_reports_an_unanswered_click(emulator_thread):
     # given a bot message with a button nobody answers, and a member viewing the channel
     emulator_thread.world.interaction_timeout = 0.1

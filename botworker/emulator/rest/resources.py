@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import errors, payloads
+from .. import errors, payloads, validation
 from .. import permissions as perms
 from ..errors import DiscordError, invalid_form
 from .common import ACCESS_TOKEN, WS_URL, actor, auth, body, no_content, query_bool, reply, world
@@ -218,6 +218,26 @@ async def get_roles(request: web.Request) -> web.Response:
     guild = w.bot_guild(request.match_info["guild_id"])
     ordered = sorted(guild.roles.values(), key=lambda r: r.position)
     return reply([payloads.role(r) for r in ordered])
+
+
+@routes.post(P + "/guilds/{guild_id}/roles")
+@auth("bot")
+async def create_role(request: web.Request) -> web.Response:
+    """Create Guild Role: MANAGE_ROLES; the role goes to position 1; GUILD_ROLE_CREATE."""
+    w = world(request)
+    guild = w.bot_guild(request.match_info["guild_id"])
+    fields = validation.check_role_body(await body(request))
+    return reply(payloads.role(w.create_role(guild.id, actor(request), **fields)))
+
+
+@routes.delete(P + "/guilds/{guild_id}/roles/{role_id}")
+@auth("bot")
+async def delete_role(request: web.Request) -> web.Response:
+    """Delete Guild Role: MANAGE_ROLES and a higher role; 204; GUILD_ROLE_DELETE."""
+    w = world(request)
+    guild = w.bot_guild(request.match_info["guild_id"])
+    w.delete_role(guild.id, request.match_info["role_id"], actor(request))
+    return no_content()
 
 
 @routes.get(P + "/guilds/{guild_id}/members")

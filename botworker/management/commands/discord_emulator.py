@@ -55,7 +55,10 @@ class Command(BaseCommand):
             help="probability (0–1) that any REST call answers 500 (seeded, see --random-seed)",
         )
         parser.add_argument(
-            "--latency-ms", type=float, default=0.0, help="delay added to every REST call"
+            "--latency-ms",
+            type=float,
+            default=0.0,
+            help="delay added to every REST answer and gateway payload (order kept)",
         )
         parser.add_argument("--random-seed", type=int, default=0, help="seed for injected faults")
         parser.add_argument(
@@ -68,6 +71,13 @@ class Command(BaseCommand):
             choices=("before", "after"),
             default="after",
             help="INVITE_DELETE of a consumed invite before or after GUILD_MEMBER_ADD",
+        )
+        parser.add_argument(
+            "--roles-in",
+            choices=("add", "update"),
+            default="update",
+            help="a role invite's roles already in GUILD_MEMBER_ADD, or in a GUILD_MEMBER_UPDATE "
+            "just after it",
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -92,6 +102,7 @@ class Command(BaseCommand):
             latency_ms=float(options["latency_ms"]),  # type: ignore[arg-type]
             random_seed=int(options["random_seed"]),  # type: ignore[arg-type]
             invite_delete_order=str(options["invite_delete_order"]),
+            roles_in=str(options["roles_in"]),
         )
         asyncio.run(self._serve(emulator))
 

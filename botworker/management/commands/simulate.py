@@ -36,6 +36,20 @@ class Command(BaseCommand):
         a("--drop-form", type=float, default=0.05, help="P(open the form, never submit it)")
         a("--join-rate", type=float, default=20.0, help="joins per second outside bursts")
         a(
+            "--arrivals",
+            choices=("poisson", "even"),
+            default="poisson",
+            help="paced joins arrive with exponential gaps of mean 1/--join-rate (poisson, "
+            "seeded) or evenly spaced",
+        )
+        a(
+            "--popularity",
+            choices=("zipf", "uniform"),
+            default="zipf",
+            help="which link each visitor comes through: zipf (weight 1/rank^1.1, a few links "
+            "carry most visitors; seeded) or uniform",
+        )
+        a(
             "--burst",
             type=int,
             default=0,
@@ -86,6 +100,36 @@ class Command(BaseCommand):
             "guilds.join) instead of an invite, chosen with --seed; the campaigns then offer "
             "both (join_method both) and these joins are scored like the rest",
         )
+        a(
+            "--invite-max-age",
+            type=int,
+            default=600,
+            metavar="SECONDS",
+            help="lifetime of the campaigns' invites (60 s to 7 days, default 600): abandoned "
+            "invites can expire within a run",
+        )
+        a(
+            "--referral-roles",
+            choices=("on", "off"),
+            default="on",
+            help="give each link its own Discord role carried by its invites (campaign "
+            "referral_roles per_link) or not (off)",
+        )
+        a(
+            "--roles-in",
+            choices=("add", "update"),
+            default="update",
+            help="where the local Discord puts a role invite's roles: already in "
+            "GUILD_MEMBER_ADD, or in a GUILD_MEMBER_UPDATE just after it (default)",
+        )
+        a(
+            "--discord-latency-ms",
+            type=float,
+            default=80.0,
+            metavar="MS",
+            help="network latency of the local Discord: every REST answer and gateway event "
+            "arrives this much later (default 80)",
+        )
         a("--seed", type=int, default=1, help="random seed: who drops off where, which link")
         a(
             "--database-url",
@@ -112,6 +156,8 @@ class Command(BaseCommand):
             campaigns=o["campaigns"],
             drop=DropOff(o["drop_landing"], o["drop_invite"], o["drop_welcome"], o["drop_form"]),
             join_rate=o["join_rate"],
+            arrivals=o["arrivals"],
+            popularity=o["popularity"],
             burst=o["burst"],
             burst_every=o["burst_every"],
             restart_bot_at=o["restart_bot_at"],
@@ -120,6 +166,10 @@ class Command(BaseCommand):
             fault_5xx=o["fault_5xx"],
             drop_gateway=o["drop_gateway"],
             oauth_share=o["oauth_share"],
+            invite_max_age=o["invite_max_age"],
+            referral_roles=o["referral_roles"],
+            roles_in=o["roles_in"],
+            discord_latency_ms=o["discord_latency_ms"],
             seed=o["seed"],
             database_url=o["database_url"],
             keep_db=o["keep_db"],
