@@ -30,6 +30,8 @@ BOT_EVENTS = (
     "member_attributed",
     "leave_recorded",
     "startup_report",
+    "referral_roles_dropped",
+    "return_visit_recorded",
 )
 
 

@@ -27,14 +27,6 @@ async def recorded_joins() -> dict[str, ReferralEvent]:
     return await sync_to_async(joins)()
 
 
-def invite_list_calls(emu) -> int:
-    return sum(
-        n
-        for route, n in emu.calls.items()
-        if route.startswith("GET /guilds/") and route.endswith("/invites")
-    )
-
-
 async def test_it_attributes_one_visitor_exactly(
     discord_emulator, run_bot, tracked_campaign, bob_link
 ):
@@ -91,25 +83,53 @@ def _assert_none_wrong(emu, recorded: dict[str, ReferralEvent], allowed: set[str
             assert event.link_id == managed[truth[member_id]]
 
 
-async def test_it_never_credits_a_wrong_link_in_a_burst_through_50_links(
+async def test_it_credits_every_member_of_a_burst_through_50_links_by_their_roles(
     discord_emulator, run_bot, tracked_campaign
 ):
-    # given 50 links with one visitor's invite each, and a running bot
+    # given 50 links, each with its referral role, one visitor's invite each, a running bot
     links = await sync_to_async(_links)(tracked_campaign, 50)
     codes = [await give_invite(link, f"visitor-{n}") for n, link in enumerate(links)]
+    assert all([(await ReferralLink.objects.aget(pk=link.pk)).referral_role_id for link in links])
     bot, log = await run_bot()
-    fetches_before = invite_list_calls(discord_emulator)
 
-    # when 50 members join within one second, one through each invite
+    # when 50 members join within one second, one through each invite (their roles arrive in
+    # a GUILD_MEMBER_UPDATE after the GUILD_MEMBER_ADD, the emulator's default)
     members = await _burst(discord_emulator, codes)
 
-    # then every join is recorded, exact or ambiguous, and none is credited wrongly
-    await log.wait("join_recorded", count=50, timeout=20)
+    # then every join is credited to its own link: recall 1, none wrong
+    await log.wait("join_recorded", count=50, timeout=30)
+    recorded = await recorded_joins()
+    assert set(recorded) == set(members)
+    await sync_to_async(_assert_none_wrong)(discord_emulator, recorded, {"exact", "link"})
+    # and the referral roles were taken off again (the campaign does not keep them)
+    await log.wait("referral_roles_dropped", count=50, timeout=30)
+    role_ids = {link.referral_role_id for link in await sync_to_async(_reloaded)(links)}
+    assert not any(role_ids & set(m["roles"]) for m in discord_emulator.members())
+
+
+async def test_it_gives_each_link_its_joins_in_a_burst_without_referral_roles(
+    discord_emulator, run_bot, tracked_campaign
+):
+    # given a campaign without referral roles, 20 links with one visitor's invite each
+    tracked_campaign.referral_roles = "off"
+    await tracked_campaign.asave(update_fields=["referral_roles"])
+    links = await sync_to_async(_links)(tracked_campaign, 20)
+    codes = [await give_invite(link, f"visitor-{n}") for n, link in enumerate(links)]
+    bot, log = await run_bot()
+
+    # when 20 members join back to back
+    members = await _burst(discord_emulator, codes)
+
+    # then none is credited wrongly, and each link counts exactly the one join it brought
+    await log.wait("join_recorded", count=20, timeout=30)
     recorded = await recorded_joins()
     assert set(recorded) == set(members)
     await sync_to_async(_assert_none_wrong)(discord_emulator, recorded, {"exact", "ambiguous"})
-    # and the invite list was fetched far fewer times than there were joins
-    assert invite_list_calls(discord_emulator) - fetches_before <= 10
+    assert sorted(str(e.link_id) for e in recorded.values()) == sorted(str(x.pk) for x in links)
+
+
+def _reloaded(links: list[ReferralLink]) -> list[ReferralLink]:
+    return list(ReferralLink.objects.filter(pk__in=[x.pk for x in links]))
 
 
 async def test_it_credits_a_burst_through_one_link_to_that_link(
@@ -191,3 +211,46 @@ async def test_it_records_joins_as_unknown_when_invites_cannot_be_listed(
     assert event.metadata["decision"] == "unknown" and event.link_id is None
     assert "invite list not fetched (HTTP 403" in caplog.text
     assert "needs Manage Guild" in caplog.text
+
+
+async def test_a_member_already_here_who_accepts_a_role_invite_is_a_returning_visit(
+    discord_emulator, run_bot, tracked_campaign, bob_link
+):
+    # given a running bot and bob's role-tagged invite handed to someone already in the guild
+    bot, log = await run_bot()
+    code = await give_invite(bob_link, "visitor-1")
+
+    # when the guild's owner accepts it (Discord gives the role, no GUILD_MEMBER_ADD)
+    discord_emulator.accept_invite(code, defaults.OWNER_USER_ID)
+
+    # then a returning visit is recorded for bob's link, and no join
+    await log.wait("return_visit_recorded", lambda g, m, link: m == defaults.OWNER_USER_ID)
+    events = ReferralEvent.objects.filter(discord_user_id=defaults.OWNER_USER_ID)
+    kinds = [e async for e in events.values_list("event_type", "link_id")]
+    assert kinds == [("return_visit", bob_link.pk)]
+    # and the role is taken off again
+    await log.wait("referral_roles_dropped", lambda g, m: m == defaults.OWNER_USER_ID)
+
+
+@pytest.mark.parametrize("roles_in", ["add", "update"])
+async def test_it_keeps_the_referral_role_when_the_campaign_says_so(
+    discord_emulator, run_bot, tracked_campaign, bob_link, charlie_link, roles_in
+):
+    # given a campaign that keeps referral roles as a "came via" badge
+    tracked_campaign.keep_referral_role = True
+    await tracked_campaign.asave(update_fields=["keep_referral_role"])
+    discord_emulator.set_roles_in(roles_in)
+    bot, log = await run_bot()
+    codes = [await give_invite(bob_link, "v-b"), await give_invite(charlie_link, "v-c")]
+
+    # when both visitors join back to back
+    members = await _burst(discord_emulator, codes)
+
+    # then both are exact, and keep their link's role
+    await log.wait("join_recorded", count=2)
+    recorded = await recorded_joins()
+    assert [recorded[m].link_id for m in members] == [bob_link.pk, charlie_link.pk]
+    assert {recorded[m].metadata["decision"] for m in members} == {"exact"}
+    await sync_to_async(bob_link.refresh_from_db)()
+    roles = {m["user"]["id"]: m["roles"] for m in discord_emulator.members()}
+    assert bob_link.referral_role_id in roles[members[0]]

@@ -139,6 +139,12 @@ class GuildInvites:
                 return True
         return False
 
+    def knows(self, member_id: str, joined_at: datetime | None) -> bool:
+        """The member's join is queued here, or was decided by this tracker."""
+        return any(q.member_id == member_id for q in self.queue) or (
+            joined_at is not None and (member_id, joined_at) in self._decided
+        )
+
     def invite_created(self, invite: InviteState) -> None:
         """INVITE_CREATE: into this window's baseline, or the next one's if a fetch is out."""
         if self.fetching:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import nextcord
@@ -25,10 +24,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("botworker.invite_tracking")
 
-# A member whose join is older than this and who gains a referral role is a returning member
-# (they accepted a link's invite while already in the guild), not a join still being decided.
-RETURNING_AFTER = timedelta(minutes=2)
-
 
 def role_ids(member: nextcord.Member) -> frozenset[str]:
     """The member's role ids as Discord sent them (@everyone is not among them)."""
@@ -36,7 +31,10 @@ def role_ids(member: nextcord.Member) -> frozenset[str]:
 
 
 class ReferralRoles:
-    """Mixed into the invite-tracking cog (which provides `bot`, `guilds` and `_wake`)."""
+    """Mixed into the invite-tracking cog (which provides `bot`, `guilds` and `_wake`).
+
+    Dispatches `referral_roles_dropped(guild_id, member_id)` once a member's referral roles
+    were taken off."""
 
     bot: commands.Bot
     guilds: dict[int, GuildInvites]
@@ -53,7 +51,8 @@ class ReferralRoles:
     @commands.Cog.listener()
     async def on_member_update(self, before: nextcord.Member, after: nextcord.Member) -> None:
         """Roles that arrived after the join go to the queued join; a referral role gained by a
-        member who joined long ago is a returning visit of that link."""
+        member whose join this bot is not handling (they were in the guild already and accepted
+        a link's invite) is a returning visit of that link."""
         gained = role_ids(after) - role_ids(before)
         if not gained or after.bot:
             return
@@ -61,9 +60,8 @@ class ReferralRoles:
         if tracker is not None and tracker.roles_updated(str(after.id), role_ids(after)):
             self._wake[after.guild.id].set()  # type: ignore[attr-defined]
             return
-        joined_at = after.joined_at
-        if joined_at is None or timezone.now() - joined_at < RETURNING_AFTER:
-            return
+        if tracker is None or tracker.knows(str(after.id), after.joined_at):
+            return  # roles of a join this bot is deciding or decided: not a return
         roles = await self._referral_roles(after.guild.id)
         for role_id in sorted(gained & roles.keys()):
             role = roles[role_id]
@@ -113,3 +111,5 @@ class ReferralRoles:
                 member.id,
                 error.status,
             )
+            return
+        self.bot.dispatch("referral_roles_dropped", member.guild.id, str(member.id))
