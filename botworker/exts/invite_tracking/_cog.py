@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 
 import aiohttp
 import nextcord
@@ -63,6 +64,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._early: dict[int, list[PendingJoin]] = {}
         self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
+        self.arriving: set[str] = set()  # members whose GUILD_MEMBER_ADD is being looked at
         self._stopping = False
         hooks = getattr(bot, "shutdown_hooks", None)
         if hooks is not None:
@@ -71,6 +73,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
     def cog_unload(self) -> None:
         for task in self._workers.values():
             task.cancel()
+        self.stop_background()
 
     # -- gateway events --------------------------------------------------------------------
 
@@ -128,8 +131,15 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
             seen_at=now,
             role_ids=role_ids(member),
         )
-        if member.joined_at is not None and await self._linked_to_oauth(member, join):
-            return
+        self.arriving.add(join.member_id)
+        try:
+            if member.joined_at is not None and await self._linked_to_oauth(member, join):
+                return
+        finally:
+            self.arriving.discard(join.member_id)
+        # Roles that came in a GUILD_MEMBER_UPDATE meanwhile are in the cached member.
+        cached = member.guild.get_member(member.id)
+        join = replace(join, role_ids=role_ids(cached or member))
         tracker = self.guilds.get(member.guild.id)
         if tracker is not None and member.joined_at is not None:
             tracker.observe_lag(now, member.joined_at)
@@ -316,8 +326,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
             if outcome.created and member is not None:
                 self.bot.dispatch("member_attributed", member, outcome)
             if member is not None and inputs is not None and decision.link_id is not None:
-                # Not awaited here: a REST call per member would hold up the next batch.
-                self.in_background(self.drop_referral_roles(member, inputs.roles))
+                self.drop_referral_roles(member, inputs.roles)
 
     async def _save(self, guild_id: int, tracker: GuildInvites) -> None:
         if tracker.before is None or tracker.taken_at is None:
@@ -339,6 +348,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
             self._wake[guild_id].set()
         for task in self._workers.values():
             task.cancel()
+        self.stop_background()
         for guild_id, tracker in self.guilds.items():
             await self._save(guild_id, tracker)
             if tracker.queue:

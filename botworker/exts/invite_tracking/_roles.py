@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("botworker.invite_tracking")
 
+# Referral-role removals sent per second at most (Discord allows a bot 50 requests/s in all).
+REMOVALS_PER_SECOND = 5
+
 
 def role_ids(member: nextcord.Member) -> frozenset[str]:
     """The member's role ids as Discord sent them (@everyone is not among them)."""
@@ -39,6 +42,11 @@ class ReferralRoles:
     bot: commands.Bot
     guilds: dict[int, GuildInvites]
     _background: set[asyncio.Task[None]]
+    arriving: set[str]
+
+    def stop_background(self) -> None:
+        for task in list(getattr(self, "_background", ())):
+            task.cancel()
 
     def in_background(self, work: Coroutine[Any, Any, None]) -> None:
         """Run `work` without waiting for it (kept referenced until it ends)."""
@@ -56,6 +64,8 @@ class ReferralRoles:
         gained = role_ids(after) - role_ids(before)
         if not gained or after.bot:
             return
+        if str(after.id) in self.arriving:
+            return  # its GUILD_MEMBER_ADD is being handled and will read the roles from the cache
         tracker = self.guilds.get(after.guild.id)
         if tracker is not None and tracker.roles_updated(str(after.id), role_ids(after)):
             self._wake[after.guild.id].set()  # type: ignore[attr-defined]
@@ -82,7 +92,7 @@ class ReferralRoles:
                 )
                 continue
             self.bot.dispatch("return_visit_recorded", after.guild.id, str(after.id), role.link_id)
-            self.in_background(self.drop_referral_roles(after, {role_id: role}))
+            self.drop_referral_roles(after, {role_id: role})
 
     async def _referral_roles(self, guild_id: int) -> dict[str, ReferralRole]:
         try:
@@ -91,25 +101,33 @@ class ReferralRoles:
             log.exception("guild=%s referral roles not read", guild_id)
             return {}
 
-    async def drop_referral_roles(
-        self, member: nextcord.Member, roles: dict[str, ReferralRole]
-    ) -> None:
-        """Take the member's referral roles off, except those of campaigns that keep them."""
-        drop = [
-            nextcord.Object(int(role_id))
-            for role_id, role in roles.items()
-            if not role.keep and role_id in role_ids(member)
-        ]
+    def drop_referral_roles(self, member: nextcord.Member, roles: dict[str, ReferralRole]) -> None:
+        """Queue the member's referral roles for removal, except those of campaigns that keep
+        them. Removals go out one at a time, at most REMOVALS_PER_SECOND: they can wait, while
+        Discord's 50 requests/s per bot are needed first for invite lists and welcomes."""
+        drop = sorted(r for r, role in roles.items() if not role.keep and r in role_ids(member))
         if not drop:
             return
-        try:
-            await member.remove_roles(*drop, reason="Invitetrail: referral credited")
-        except nextcord.HTTPException as error:
-            log.warning(
-                "guild=%s member=%s referral role(s) not removed: HTTP %s",
-                member.guild.id,
-                member.id,
-                error.status,
-            )
-            return
-        self.bot.dispatch("referral_roles_dropped", member.guild.id, str(member.id))
+        if not hasattr(self, "_removals"):
+            self._removals: asyncio.Queue[tuple[nextcord.Member, list[str]]] = asyncio.Queue()
+            self.in_background(self._remove_roles())
+        self._removals.put_nowait((member, drop))
+
+    async def _remove_roles(self) -> None:
+        while True:
+            member, drop = await self._removals.get()
+            try:
+                await member.remove_roles(
+                    *(nextcord.Object(int(r)) for r in drop),
+                    reason="Invitetrail: referral credited",
+                )
+            except nextcord.HTTPException as error:
+                log.warning(
+                    "guild=%s member=%s referral role(s) not removed: HTTP %s",
+                    member.guild.id,
+                    member.id,
+                    error.status,
+                )
+            else:
+                self.bot.dispatch("referral_roles_dropped", member.guild.id, str(member.id))
+            await asyncio.sleep(1 / REMOVALS_PER_SECOND)

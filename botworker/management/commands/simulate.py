@@ -140,6 +140,13 @@ class Command(BaseCommand):
         a("--keep-db", action="store_true", help="keep the run's database afterwards")
         a("--step-timeout", type=float, default=30.0, help="longest wait for one bot action (s)")
         a("--json", dest="json_path", default="", metavar="PATH", help="write the report here")
+        a(
+            "--min-recall",
+            type=float,
+            default=None,
+            metavar="R",
+            help="also exit 1 when the invite joins' recall is below R (0–1), e.g. in CI",
+        )
         a("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **o) -> None:
@@ -176,6 +183,8 @@ class Command(BaseCommand):
             step_timeout=o["step_timeout"],
             progress=not o["no_progress"],
         )
+        if o["min_recall"] is not None and not 0 <= o["min_recall"] <= 1:
+            raise CommandError("--min-recall is a share between 0 and 1")
         try:
             options.validate()
         except ValueError as exc:
@@ -192,3 +201,7 @@ class Command(BaseCommand):
                 f"{report['attribution']['wrong']} join(s) credited to a link other than the "
                 "one used"
             )
+        recall = report["attribution"]["by_source"]["invite"]["recall"]
+        floor = o["min_recall"]
+        if floor is not None and (recall is None or recall < floor):
+            raise CommandError(f"invite-join recall {recall} is below --min-recall {floor}")
