@@ -129,6 +129,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {
     "top-up-invite-pools": {"task": "referrals.tasks.top_up_all_pools_task", "schedule": 60.0},
     "retire-invites": {"task": "referrals.tasks.retire_invites_task", "schedule": 300.0},
+    # Conversions are written with the onboarding; this finishes roles and messages that a lost
+    # task or an unreachable Discord left undone.
+    "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
 }
 
 # --- Discord ----------------------------------------------------------------------------------
