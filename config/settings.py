@@ -256,5 +256,7 @@ LOGGING = {
         # nextcord is chatty at INFO about gateway internals; operators want our lines.
         "nextcord": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # urllib3 logs each request's full path at DEBUG: a webhook path carries a token.
+        "urllib3": {"level": "WARNING"},
     },
 }
