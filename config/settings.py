@@ -172,7 +172,21 @@ BOT_API_TOKEN = env_str("BOT_API_TOKEN", "")
 # How visitor IP addresses are stored: "truncate" (IPv4 /24, IPv6 /48), "hash" (keyed HMAC,
 # not reversible) or "none" (not stored at all). Never raw.
 IP_ANONYMIZATION = env_choice("IP_ANONYMIZATION", "truncate", ("truncate", "hash", "none"))
-IP_HASH_KEY = env_str("IP_HASH_KEY", "") or SECRET_KEY
+# The HMAC key for "hash": its own secret, so rotating SECRET_KEY (sessions, signed state) does
+# not change every visitor's hash, and leaking one does not reveal the other.
+IP_HASH_KEY = env_str("IP_HASH_KEY", "")
+if IP_ANONYMIZATION == "hash":
+    if not IP_HASH_KEY:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "IP_HASH_KEY is not set: it is required when IP_ANONYMIZATION=hash and "
+                "DJANGO_DEBUG=false (use at least 32 random characters, not SECRET_KEY)."
+            )
+        IP_HASH_KEY = "insecure-development-ip-hash-key"
+    elif len(IP_HASH_KEY) < 32:
+        raise ImproperlyConfigured("IP_HASH_KEY is too short: use at least 32 random characters.")
+    elif IP_HASH_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("IP_HASH_KEY must not be SECRET_KEY: give it its own value.")
 # Proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, min_value=0, max_value=10)
 # A repeat visit by the same visitor within this many seconds is recorded but not counted.

@@ -72,6 +72,39 @@ def test_the_deploy_check_passes_in_production():
     assert "no issues" in result.stdout
 
 
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "-production-secret-key-with-enough-entropy-x9",
+    "ALLOWED_HOSTS": "invitetrail.example.com",
+}
+
+
+def test_hashed_ips_need_their_own_key_in_production():
+    result = manage("check", IP_ANONYMIZATION="hash", **PRODUCTION)
+    assert result.returncode != 0
+    assert "IP_HASH_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    reused = manage(
+        "check", IP_ANONYMIZATION="hash", IP_HASH_KEY=PRODUCTION["SECRET_KEY"], **PRODUCTION
+    )
+    assert "IP_HASH_KEY must not be SECRET_KEY" in reused.stderr
+
+    own = manage("check", IP_ANONYMIZATION="hash", IP_HASH_KEY="h" * 40, **PRODUCTION)
+    assert own.returncode == 0, own.stderr
+
+
+def test_hashed_ips_are_never_keyed_with_the_secret_key():
+    script = (
+        "import hashlib, hmac; from django.conf import settings; "
+        "from analytics.privacy import anonymise_ip; "
+        "print(anonymise_ip('203.0.113.9')[1] == "
+        "hmac.new(settings.SECRET_KEY.encode(), b'203.0.113.9', hashlib.sha256).hexdigest())"
+    )
+    result = manage("shell", "-c", script, IP_ANONYMIZATION="hash")
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
 def test_it_runs_on_the_embedded_defaults_without_any_variable():
     result = manage("check")
     assert result.returncode == 0, result.stderr
