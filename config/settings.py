@@ -4,6 +4,7 @@ Without any variable set, a fresh checkout runs on SQLite under `var/`, with Cel
 eagerly and a local-memory cache. `.env.example` lists every variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Staff login lockouts; listed after the auth apps it extends.
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "campaigns",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -211,6 +216,23 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Staff logins (managers and influencers) lock after STAFF_LOGIN_FAILURE_LIMIT wrong passwords
+# for the same username from the same network (IPv4 /24, IPv6 /48), for
+# STAFF_LOGIN_LOCKOUT_MINUTES (0: until an admin lifts it). An admin lifts a lockout by deleting
+# its row under Admin → Axes → Access attempts, or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, min_value=1, max_value=100)
+_LOCKOUT_MINUTES = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 30, min_value=0)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "analytics.privacy.staff_login_ip"
+AXES_CLIENT_STR_CALLABLE = "analytics.privacy.staff_login_client"
+AXES_HTTP_RESPONSE_CODE = 429
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
