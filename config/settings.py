@@ -172,6 +172,8 @@ if DISCORD_CLIENT_ID and not DISCORD_CLIENT_ID.isdigit():
 
 # Token that bots other than ours present to the bot-facing API (Authorization: Bearer <token>).
 BOT_API_TOKEN = env_str("BOT_API_TOKEN", "")
+# Failed authentications per client address (COUNT/SECONDS) before the bot API answers 429.
+BOT_API_AUTH_FAILURE_LIMIT = env_rate("BOT_API_AUTH_FAILURE_LIMIT", "10/300")
 
 # --- Tracking and privacy ---------------------------------------------------------------------
 # How visitor IP addresses are stored: "truncate" (IPv4 /24, IPv6 /48), "hash" (keyed HMAC,
