@@ -38,10 +38,15 @@ def stream_csv(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
     return response
 
 
+# A cell starting with one of these is a formula to a spreadsheet (tab and carriage return
+# too: some programs drop them and read what follows), so a member's answer could run there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value) -> str:
-    """Text a spreadsheet will not run: a leading =, +, - or @ makes a cell a formula."""
+    """Text a spreadsheet will not run: such a cell gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def narrow(qs: QuerySet, user, filters: Filters, *, link: str, campaign: str, date: str):

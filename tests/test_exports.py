@@ -119,3 +119,20 @@ def test_it_streams_in_chunks_without_loading_everything(client, alice, numbers,
     assert first.startswith(b"created_at,event_type")
     b"".join(response.streaming_content)
     assert chunks == [exports.CHUNK]
+
+
+def test_no_cell_can_start_a_formula_in_a_spreadsheet(client, alice, campaign, bob_link):
+    # given answers stored by any route (the bot API, an import) that a spreadsheet would run
+    dangerous = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    for number, value in enumerate(dangerous):
+        OnboardingResponse.objects.create(
+            campaign=campaign,
+            link=bob_link,
+            discord_user_id=f"20{number}",
+            field_key="game",
+            value=value,
+        )
+    client.force_login(alice)
+
+    # when they are exported, then each cell starts with an apostrophe
+    assert [r["game"] for r in export(client, "responses")] == ["'" + v for v in dangerous]
