@@ -296,5 +296,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # urllib3 logs each request's full path at DEBUG: a webhook path carries a token.
         "urllib3": {"level": "WARNING"},
+        # django-axes says INFO on every staff login; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }
