@@ -63,6 +63,7 @@ class CampaignAdmin(admin.ModelAdmin):
             {"fields": ["invite_max_age_seconds", "invite_pool_size", "fallback_invite_url"]},
         ),
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
+        ("Privacy", {"fields": ["influencers_see_answers"]}),
     ]
 
     def get_queryset(self, request):

@@ -130,8 +130,16 @@ class Campaign(models.Model):
     )
     keep_referral_role = models.BooleanField(
         default=False,
-        help_text="Keep the link's role on the member as a visible \"came via\" badge "
+        help_text='Keep the link\'s role on the member as a visible "came via" badge '
         "(off: removed once the join is credited).",
+    )
+
+    # Privacy: members' answers (e-mail addresses included) are the campaign managers' data.
+    influencers_see_answers = models.BooleanField(
+        "influencers see onboarding answers",
+        default=False,
+        help_text="Off: influencers see onboarding progress and counts for their links, not "
+        "what members answered (in the admin, the dashboards and the CSV exports).",
     )
 
     # Roles
