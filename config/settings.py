@@ -211,9 +211,26 @@ JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 2_592_000, min_value=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Browsers' HSTS preload list accepts only a max-age of a year or more with includeSubDomains.
+_HSTS_PRELOAD_SECONDS = 31_536_000
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS",
+    0 if DEBUG else (_HSTS_PRELOAD_SECONDS if SECURE_HSTS_PRELOAD else 2_592_000),
+    min_value=0,
+)
+if SECURE_HSTS_PRELOAD and not DEBUG:
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        raise ImproperlyConfigured(
+            "SECURE_HSTS_PRELOAD=true needs SECURE_HSTS_INCLUDE_SUBDOMAINS=true: "
+            "the browsers' preload list requires both."
+        )
+    if SECURE_HSTS_SECONDS < _HSTS_PRELOAD_SECONDS:
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_SECONDS={SECURE_HSTS_SECONDS} is too small for SECURE_HSTS_PRELOAD=true:"
+            f" the browsers' preload list requires at least {_HSTS_PRELOAD_SECONDS} (one year)."
+        )
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

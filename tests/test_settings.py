@@ -67,9 +67,28 @@ def test_the_deploy_check_passes_in_production():
         SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
         SECURE_HSTS_PRELOAD="true",
         ALLOWED_HOSTS="invitetrail.example.com",
+        IP_ANONYMIZATION="hash",
+        IP_HASH_KEY="h" * 40,
+        BOT_API_TOKEN="t" * 40,
     )
     assert result.returncode == 0, result.stderr
-    assert "no issues" in result.stdout
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SECURE_HSTS_INCLUDE_SUBDOMAINS": "false"}, "needs SECURE_HSTS_INCLUDE_SUBDOMAINS=true"),
+        ({"SECURE_HSTS_SECONDS": "2592000"}, "SECURE_HSTS_SECONDS=2592000 is too small"),
+    ],
+)
+def test_it_refuses_an_hsts_preload_browsers_would_reject(env, says):
+    production = {"SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true"}
+    result = manage("check", **{**PRODUCTION, **production, **env})
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 PRODUCTION = {
