@@ -9,7 +9,7 @@ from analytics.models import (
     OnboardingSession,
     ReferralEvent,
 )
-from analytics.scoping import ScopedAdminMixin
+from analytics.scoping import ScopedAdminMixin, scope_answers
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
@@ -52,6 +52,9 @@ class OnboardingResponseAdmin(ReadOnlyAdmin):
     list_filter = [CAMPAIGN, "field_key"]
     search_fields = ["discord_user_id", "value"]
     list_select_related = ["campaign"]
+
+    def get_queryset(self, request):
+        return scope_answers(super().get_queryset(request), request.user)
 
 
 @admin.register(Conversion)

@@ -1,6 +1,7 @@
 """The bot-facing API: `POST /api/discord-bot/onboarding`, for bots other than ours."""
 
 import hmac
+import logging
 import uuid
 
 from django.conf import settings
@@ -11,10 +12,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.models import OnboardingSession
+from analytics.privacy import client_ip
 from campaigns.models import Campaign
 from campaigns.validators import is_snowflake
+from referrals import ratelimit
 from referrals.api import ERROR, error, read_json_object
 from referrals.models import ReferralLink
+
+log = logging.getLogger(__name__)
+AUTH_SCOPE = "bot-api-auth-failures"
 
 SESSION_REQUEST = inline_serializer(
     "OnboardingSessionRequest",
@@ -45,17 +51,16 @@ SESSION_RESPONSE = inline_serializer(
         200: SESSION_RESPONSE,
         201: SESSION_RESPONSE,
         400: OpenApiResponse(ERROR),
-        401: OpenApiResponse(ERROR),
+        401: OpenApiResponse(ERROR, description="No token, not the Bearer scheme, or wrong"),
         404: OpenApiResponse(ERROR),
+        429: OpenApiResponse(ERROR, description="Too many failed authentications"),
     },
 )
 @api_view(["POST"])
 def onboarding_session(request: Request) -> Response:
-    if not settings.BOT_API_TOKEN:
-        return error(401, "The bot API is disabled: set BOT_API_TOKEN on the server.")
-    presented = request.META.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(presented.encode(), settings.BOT_API_TOKEN.encode()):
-        return error(401, "Missing or wrong token: send Authorization: Bearer <BOT_API_TOKEN>.")
+    refusal = authenticate_bot(request)
+    if refusal is not None:
+        return refusal
     body, problem = read_json_object(request)
     if problem:
         return error(400, problem)
@@ -92,6 +97,34 @@ def onboarding_session(request: Request) -> Response:
             "referral_code": session.referral_code,
         },
         status=201 if created else 200,
+    )
+
+
+def authenticate_bot(request: Request) -> Response | None:
+    """None when the request carries `Authorization: Bearer <BOT_API_TOKEN>`, else the refusal.
+
+    Failed attempts are counted per client address (BOT_API_AUTH_FAILURE_LIMIT); past the limit
+    every request from that address gets 429 until the window ends, the right token included,
+    so the token cannot be guessed at speed.
+    """
+    if not settings.BOT_API_TOKEN:
+        return error(401, "The bot API is disabled: set BOT_API_TOKEN on the server.")
+    address = client_ip(request) or "unknown"
+    wait = ratelimit.exceeded(AUTH_SCOPE, address, settings.BOT_API_AUTH_FAILURE_LIMIT)
+    if wait is None:
+        scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(
+            presented.strip().encode(), settings.BOT_API_TOKEN.encode()
+        ):
+            return None
+        wait = ratelimit.hit(AUTH_SCOPE, address, settings.BOT_API_AUTH_FAILURE_LIMIT)
+        if wait is None:
+            return error(401, "Missing or wrong token: send Authorization: Bearer <BOT_API_TOKEN>.")
+    log.warning("bot API: too many failed authentications, refusing for %s s", wait)
+    return error(
+        429,
+        f"Too many failed authentications from this address: try again in {wait} seconds.",
+        **{"Retry-After": str(wait)},
     )
 
 

@@ -1,9 +1,21 @@
-"""Conversions: exactly one per (campaign, member), with the counter and the campaign's roles."""
+"""Conversions: exactly one per (campaign, member), with the counter and the campaign's roles.
+
+The conversion (row, `conversion` event, counter) is written in the transaction that completes
+the onboarding session, so it cannot be lost. Its side effects — the campaign's roles and an
+ephemeral note to the member — run later in Celery; `side_effects_done_at` says they finished,
+and `sweep()` re-queues those that did not (broker down, worker lost, Discord unreachable).
+
+The interaction token that lets us answer the member is a secret: it stays in the cache under
+the conversion's id for as long as Discord accepts it, and never travels in a task argument.
+"""
 
 import logging
+from datetime import timedelta
 
+from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
 
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
 from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
@@ -13,6 +25,13 @@ log = logging.getLogger(__name__)
 
 MISSING_PERMISSIONS = 50013
 UNKNOWN_ROLE = 10011
+# Discord accepts follow-ups for 15 minutes after the interaction; the token is useless after.
+REPLY_SECONDS = 15 * 60
+# A conversion's side effects are swept only once the task queued at completion had its chance,
+# and no longer than a week (a guild that lost the bot must not be retried forever).
+SWEEP_AFTER = timedelta(minutes=2)
+SWEEP_UNTIL = timedelta(days=7)
+SWEEP_BATCH = 500
 
 
 def record_conversion(session_id: str) -> tuple[Conversion | None, bool]:
@@ -28,6 +47,11 @@ def record_conversion(session_id: str) -> tuple[Conversion | None, bool]:
     if session is None:
         log.warning("conversion for unknown onboarding session %s ignored", session_id)
         return None, False
+    return convert(session)
+
+
+def convert(session: OnboardingSession) -> tuple[Conversion, bool]:
+    """`record_conversion` for a loaded session; joins the caller's transaction if any."""
     answered = OnboardingResponse.objects.filter(
         campaign=session.campaign, discord_user_id=session.discord_user_id
     ).count()
@@ -104,6 +128,91 @@ def assign_roles(conversion: Conversion) -> list[str]:
         given.add(role_id)
         Conversion.objects.filter(pk=conversion.pk).update(roles_assigned=sorted(given))
     return problems
+
+
+def remember_reply(conversion_id: int, reply_to: tuple[str, str] | None) -> None:
+    """Keep (application id, interaction token) server-side for the side-effects task."""
+    if reply_to and all(reply_to):
+        cache.set(_reply_key(conversion_id), list(reply_to), REPLY_SECONDS)
+
+
+def finish_side_effects(conversion_id: int) -> bool:
+    """Give the roles, tell the member what could not be given, mark the conversion done.
+
+    False for a conversion that is gone or already done. Discord being unreachable raises
+    (the conversion stays due, so a retry or the sweep finishes it later).
+    """
+    conversion = (
+        Conversion.objects.select_related("campaign")
+        .filter(pk=conversion_id, side_effects_done_at__isnull=True)
+        .first()
+    )
+    if conversion is None:
+        return False
+    problems = assign_roles(conversion)
+    reply = cache.get(_reply_key(conversion.pk))
+    if isinstance(reply, list) and len(reply) == 2:
+        tell_member(str(reply[0]), str(reply[1]), problems)
+    cache.delete(_reply_key(conversion.pk))
+    Conversion.objects.filter(pk=conversion.pk).update(side_effects_done_at=timezone.now())
+    return True
+
+
+def queue_side_effects(conversion_id: int) -> bool:
+    """Queue the side-effects task; a broker that is down (or an eager run that fails) is
+    logged, not raised: the conversion is committed and the sweep will try again."""
+    from analytics.tasks import conversion_side_effects_task
+
+    try:
+        conversion_side_effects_task.delay(conversion_id)
+    except Exception as exc:
+        log.warning(
+            "side effects of conversion %s not run now (%s); the sweep will retry",
+            conversion_id,
+            exc.__class__.__name__,
+        )
+        return False
+    return True
+
+
+def sweep(now=None) -> dict[str, int]:
+    """Repair what a lost task left behind; safe to run at any time, as often as wanted.
+
+    1. Completed sessions without a conversion (completed before conversions were written with
+       the session) get their conversion.
+    2. Conversions whose side effects are not done, older than SWEEP_AFTER and younger than
+       SWEEP_UNTIL, are queued again (oldest first, SWEEP_BATCH at a time).
+    """
+    now = now or timezone.now()
+    missing = OnboardingSession.objects.filter(
+        status=OnboardingSession.Status.COMPLETED, completed_at__gte=now - SWEEP_UNTIL
+    ).exclude(
+        Exists(
+            Conversion.objects.filter(
+                campaign_id=OuterRef("campaign_id"), discord_user_id=OuterRef("discord_user_id")
+            )
+        )
+    )
+    recovered = queued = 0
+    for session in missing.select_related("campaign", "link")[:SWEEP_BATCH]:
+        with transaction.atomic():
+            conversion, created = convert(session)
+        if created:
+            recovered += 1
+            queued += queue_side_effects(conversion.pk)
+    due = Conversion.objects.filter(
+        side_effects_done_at__isnull=True,
+        created_at__lt=now - SWEEP_AFTER,
+        created_at__gte=now - SWEEP_UNTIL,
+    ).order_by("created_at")
+    queued += sum(queue_side_effects(pk) for pk in due.values_list("pk", flat=True)[:SWEEP_BATCH])
+    if recovered or queued:
+        log.info("conversion sweep: %s recovered, %s side effects queued", recovered, queued)
+    return {"recovered": recovered, "queued": queued}
+
+
+def _reply_key(conversion_id: int) -> str:
+    return f"conversion:reply:{conversion_id}"
 
 
 def tell_member(application_id: str, token: str, problems: list[str]) -> None:

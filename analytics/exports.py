@@ -16,7 +16,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from analytics.models import Conversion, OnboardingResponse, ReferralEvent
 from analytics.reports import Filters
-from analytics.scoping import scope
+from analytics.scoping import is_influencer, scope, scope_answers
 from campaigns.models import OnboardingField
 
 CHUNK = 2000
@@ -38,10 +38,15 @@ def stream_csv(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
     return response
 
 
+# A cell starting with one of these is a formula to a spreadsheet (tab and carriage return
+# too: some programs drop them and read what follows), so a member's answer could run there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value) -> str:
-    """Text a spreadsheet will not run: a leading =, +, - or @ makes a cell a formula."""
+    """Text a spreadsheet will not run: such a cell gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def narrow(qs: QuerySet, user, filters: Filters, *, link: str, campaign: str, date: str):
@@ -121,7 +126,10 @@ def conversions_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResp
         campaign="campaign_id",
         date="created_at",
     )
-    keys = field_keys(qs.values("campaign_id"))
+    # Answer columns only for campaigns whose answers the viewer may read.
+    readable = scope_answers(qs, request.user)
+    keys = field_keys(readable.values("campaign_id"))
+    private = is_influencer(request.user)
     columns = [
         "created_at",
         "campaign__campaign_name",
@@ -145,9 +153,14 @@ def conversions_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResp
         for chunk in batched(qs.values_list(*columns).iterator(chunk_size=CHUNK), CHUNK):
             answers: dict[tuple, dict[str, str]] = {}
             members = {c[5] for c in chunk}
-            for campaign_id, member, key, value in OnboardingResponse.objects.filter(
+            found = OnboardingResponse.objects.filter(
                 campaign_id__in={c[-1] for c in chunk}, discord_user_id__in=members
-            ).values_list("campaign_id", "discord_user_id", "field_key", "value"):
+            )
+            if private:
+                found = scope_answers(found, request.user)
+            for campaign_id, member, key, value in found.values_list(
+                "campaign_id", "discord_user_id", "field_key", "value"
+            ):
                 answers.setdefault((campaign_id, member), {})[key] = value
             for c in chunk:
                 given = answers.get((c[-1], c[5]), {})
@@ -157,7 +170,8 @@ def conversions_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResp
 
 
 def responses_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResponse:
-    """One row per member (and campaign): their answers side by side."""
+    """One row per member (and campaign): their answers side by side (for an influencer, only
+    of campaigns that share answers with influencers)."""
     qs = narrow(
         OnboardingResponse.objects.order_by("campaign_id", "discord_user_id", "field_key"),
         request.user,
@@ -166,6 +180,7 @@ def responses_csv(request: HttpRequest, filters: Filters) -> StreamingHttpRespon
         campaign="campaign_id",
         date="updated_at",
     )
+    qs = scope_answers(qs, request.user)
     keys = field_keys(qs.values("campaign_id"))
     columns = [
         "campaign_id",

@@ -122,12 +122,22 @@ class Conversion(models.Model):
     discord_username = models.CharField(max_length=64, blank=True)
     roles_assigned = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the side effects (roles, telling the member) finished; NULL while a sweep must still
+    # (re)queue them. The conversion itself never waits for them.
+    side_effects_done_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["campaign", "discord_user_id"], name="conversion_unique_per_member"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(side_effects_done_at__isnull=True),
+                name="conversion_side_effects_due",
             )
         ]
 

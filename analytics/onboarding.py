@@ -8,12 +8,14 @@ import logging
 import math
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
+from analytics import conversions
 from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
 from campaigns.models import OnboardingField
 
@@ -68,11 +70,7 @@ def begin(session_id: str, member_id: str, reply_to: tuple[str, str] | None = No
     steps = _steps(session)
     if not steps:
         return _complete(session, reply_to)
-    answered = _answers(session)
-    for step in steps:
-        if any(f.required and not answered.get(f.key) for f in step.fields):
-            return Outcome("step", step=step)
-    return Outcome("step", step=steps[-1])
+    return Outcome("step", step=_first_unanswered(steps) or steps[-1])
 
 
 def step_at(session_id: str, member_id: str, index: int) -> Outcome:
@@ -82,8 +80,8 @@ def step_at(session_id: str, member_id: str, index: int) -> Outcome:
     if refusal:
         return refusal
     steps = _steps(session)
-    if not 0 <= index < len(steps):
-        return Outcome("unknown", "That form step no longer exists. Press the button again.")
+    if not isinstance(index, int) or not 0 <= index < len(steps):
+        return _no_such_step(index, len(steps))
     return Outcome("step", step=steps[index])
 
 
@@ -97,16 +95,17 @@ def submit(
     """A modal step submitted: store every valid answer at once, then the next step, the same
     step again with what was wrong, or completion.
 
-    `reply_to` is (application id, interaction token): the conversion task uses it to tell the
-    member, in an ephemeral follow-up, about roles it could not give.
+    `reply_to` is (application id, interaction token): kept server-side (never in a task
+    argument) so the conversion's side effects can tell the member about roles not given.
     """
     session, refusal = _usable_session(session_id, member_id)
     if refusal:
         return refusal
     fields = list(session.campaign.fields.all())
+    steps = _steps(session)
+    if not isinstance(index, int) or not 0 <= index < len(steps):
+        return _no_such_step(index, len(steps))
     chunk = fields[index * FIELDS_PER_MODAL : (index + 1) * FIELDS_PER_MODAL]
-    if not chunk:
-        return Outcome("unknown", "That form step no longer exists. Press the button again.")
     errors: dict[str, str] = {}
     for spec in chunk:
         raw = values.get(spec.key, "")
@@ -120,7 +119,6 @@ def submit(
                 field_key=spec.key,
                 defaults={"value": value, "link": session.link},
             )
-    steps = _steps(session)
     if errors:
         names = ", ".join(f"**{_label(fields, key)}**: {msg}" for key, msg in errors.items())
         return Outcome(
@@ -130,7 +128,7 @@ def submit(
             errors=errors,
         )
     if index + 1 < len(steps):
-        return Outcome("step", step=steps[index + 1])
+        return Outcome("step", step=_steps(session)[index + 1])
     return _complete(session, reply_to)
 
 
@@ -168,22 +166,48 @@ def clean_answer(spec: OnboardingField, raw: str) -> tuple[str, str]:
 
 
 def _complete(session: OnboardingSession, reply_to: tuple[str, str] | None = None) -> Outcome:
-    """Mark the session completed (once) and queue the conversion bookkeeping after commit."""
+    """Complete the session and record its conversion in one transaction; only the side
+    effects (roles, the member's note) are queued, after commit.
+
+    Refused, with the first step still missing a required answer, until every required field
+    of every step is answered — modals can arrive in any order, or be replayed.
+    """
     with transaction.atomic():
+        missing = _first_unanswered(_steps(session))
+        if missing is not None:
+            return Outcome(
+                "step",
+                f"Step {missing.index + 1} of {missing.total} still needs answers: "
+                "press **Continue** to finish it.",
+                step=missing,
+            )
         claimed = (
             Session.objects.filter(pk=session.pk)
             .exclude(status=Session.Status.COMPLETED)
             .update(status=Session.Status.COMPLETED, completed_at=timezone.now())
         )
         if claimed:
-            from analytics.tasks import record_conversion_task
-
-            application_id, token = reply_to or ("", "")
-            transaction.on_commit(
-                lambda: record_conversion_task.delay(session.pk, application_id, token)
-            )
+            conversion, _ = conversions.convert(session)
+            transaction.on_commit(partial(_after_completion, conversion.pk, reply_to))
     log.info("onboarding completed session=%s member=%s", session.pk, session.discord_user_id)
     return Outcome("done", f"You're all set — thanks for joining {session.campaign}!")
+
+
+def _after_completion(conversion_id: int, reply_to: tuple[str, str] | None) -> None:
+    conversions.remember_reply(conversion_id, reply_to)
+    conversions.queue_side_effects(conversion_id)
+
+
+def _first_unanswered(steps: list[Step]) -> Step | None:
+    return next((s for s in steps if any(f.required and not f.value for f in s.fields)), None)
+
+
+def _no_such_step(index: object, total: int) -> Outcome:
+    shown = index + 1 if isinstance(index, int) else index
+    return Outcome(
+        "unknown",
+        f"This form has no step {shown} (it has {total}). Press **Start onboarding** again.",
+    )
 
 
 def _record_start(session: OnboardingSession) -> None:

@@ -34,7 +34,23 @@ def anonymise_ip(ip: str | None) -> tuple[str | None, str]:
     if mode == "hash":
         digest = hmac.new(settings.IP_HASH_KEY.encode(), ip.encode(), hashlib.sha256).hexdigest()
         return None, digest
+    return truncate_ip(ip), ""
+
+
+def truncate_ip(ip: str) -> str:
+    """The network an address belongs to: IPv4 /24, IPv6 /48."""
     address = ipaddress.ip_address(ip)
     prefix = 24 if address.version == 4 else 48
-    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
-    return str(network.network_address), ""
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+def staff_login_ip(request: HttpRequest) -> str | None:
+    """Staff login lockouts (django-axes) key on the client's truncated network, so the
+    lockout table and its log lines never hold a full address."""
+    ip = client_ip(request)
+    return truncate_ip(ip) if ip else None
+
+
+def staff_login_client(username, ip_address, user_agent, path_info, request) -> str:
+    """How a failed or locked staff login is named in the log: who and which network."""
+    return f"username={username!r} network={ip_address} path={path_info}"

@@ -38,6 +38,15 @@ def scope(queryset: QuerySet, user, influencer_path: str) -> QuerySet:
     return queryset.filter(Q(**{influencer_path: user}))
 
 
+def scope_answers(queryset: QuerySet, user, campaign_path: str = "campaign") -> QuerySet:
+    """Onboarding answers as `user` may read them: an influencer reads none of a campaign that
+    keeps answers private (the default), only progress and counts. `campaign_path` leads from
+    the model to the campaign. Narrows an already `scope()`d queryset further."""
+    if not is_influencer(user):
+        return queryset
+    return queryset.filter(**{f"{campaign_path}__influencers_see_answers": True})
+
+
 def ensure_influencers_group(**kwargs) -> Group:
     """The group, created with its view permissions the first time; once it exists its
     permissions are the administrators' to change, so they are not reset on later runs."""

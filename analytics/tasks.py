@@ -18,22 +18,38 @@ log = logging.getLogger(__name__)
     retry_backoff_max=300,
     max_retries=8,
 )
-def record_conversion_task(self, session_id: str, application_id: str = "", token: str = ""):
-    """Record the conversion (once) and give the campaign's roles; safe to run twice.
+def conversion_side_effects_task(self, conversion_id: int) -> bool:
+    """Give the campaign's roles and tell the member; safe to run twice (done is done).
 
-    Retried with backoff while Discord is unreachable: the conversion is already recorded by
-    then, and roles already given are skipped on the next run.
+    Retried with backoff while Discord is unreachable; roles already given are skipped on the
+    next run, and `sweep_conversions_task` picks up whatever the retries did not finish.
     """
+    try:
+        return conversions.finish_side_effects(conversion_id)
+    except (DiscordUnavailable, DiscordRateLimited):
+        if self.request.is_eager:
+            # No worker to retry later (embedded defaults): the sweep will, the conversion stands.
+            log.warning("side effects of conversion %s wait: Discord unreachable", conversion_id)
+            return False
+        raise
+
+
+@shared_task(ignore_result=True)
+def sweep_conversions_task() -> dict[str, int]:
+    """Celery beat: re-queue side effects that never finished, recover lost conversions."""
+    return conversions.sweep()
+
+
+@shared_task(bind=True, acks_late=True)
+def record_conversion_task(self, session_id: str, *_legacy) -> int | None:
+    """Messages queued before conversions were written with the session: record the conversion
+    (a no-op when it exists) and run its side effects. Extra arguments (an interaction token,
+    in the old signature) are ignored, never logged."""
     conversion, _ = conversions.record_conversion(session_id)
     if conversion is None:
         return None
     try:
-        problems = conversions.assign_roles(conversion)
+        conversions.finish_side_effects(conversion.pk)
     except (DiscordUnavailable, DiscordRateLimited):
-        if self.request.is_eager:
-            # No worker to retry later (embedded defaults): say so, keep the conversion.
-            log.warning("roles for conversion %s not given: Discord unreachable", conversion.pk)
-            return str(conversion.pk)
-        raise
-    conversions.tell_member(application_id, token, problems)
-    return str(conversion.pk)
+        log.warning("side effects of conversion %s wait for the sweep", conversion.pk)
+    return conversion.pk

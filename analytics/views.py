@@ -21,7 +21,7 @@ from django.utils import timezone
 from analytics import charts, exports, reports
 from analytics import funnel as fm
 from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
-from analytics.scoping import is_influencer, scope
+from analytics.scoping import is_influencer, scope, scope_answers
 from campaigns.models import Campaign
 from referrals.models import ReferralLink
 
@@ -201,8 +201,11 @@ def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:
     completion = [
         (f, answered.get(f.key, 0), fm.rate(answered.get(f.key, 0), started)) for f in fields
     ]
+    # Counts above are progress; what members answered only when the viewer may read it.
+    readable = scope_answers(responses, request.user)
+    answers_hidden = is_influencer(request.user) and not campaign.influencers_see_answers
     members = (
-        responses.order_by()
+        readable.order_by()
         .values("discord_user_id")
         .annotate(last=Max("updated_at"))
         .order_by("-last", "discord_user_id")
@@ -210,7 +213,7 @@ def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:
     page = Paginator(members, PAGE_SIZE).get_page(request.GET.get("page"))
     ids = [m["discord_user_id"] for m in page]
     answers: dict[str, dict[str, str]] = {member: {} for member in ids}
-    for r in responses.filter(discord_user_id__in=ids).select_related("link"):
+    for r in readable.filter(discord_user_id__in=ids).select_related("link"):
         answers[r.discord_user_id][r.field_key] = r.value
     rows = [(member, [answers[member].get(f.key, "") for f in fields]) for member in ids]
     context = _context(
@@ -224,6 +227,7 @@ def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:
         completion=completion,
         rows=rows,
         page=page,
+        answers_hidden=answers_hidden,
     )
     return render(request, "admin/analytics/campaign.html", context)
 

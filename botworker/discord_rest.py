@@ -26,6 +26,8 @@ MAX_RATE_LIMIT_WAITS = 20
 USER_AGENT = "DiscordBot (https://github.com/invitetrail/invitetrail, 1.0) Invitetrail"
 _MAJOR = re.compile(r"^/(channels|guilds|webhooks)/(\d+)")
 _ID = re.compile(r"/\d{15,}")
+# An interaction or webhook token right after its id: a secret, never in a key, message or log.
+_WEBHOOK_TOKEN = re.compile(r"^(/webhooks/\d+)/[^/?]+")
 
 
 class DiscordError(Exception):
@@ -63,7 +65,9 @@ class _Bucket:
 
 
 def route_key(method: str, path: str) -> str:
-    """Rate-limit key: method + path with ids blanked except the major parameter."""
+    """Rate-limit key: method + path with ids blanked except the major parameter, and any
+    webhook token blanked (the key appears in error messages)."""
+    path = _WEBHOOK_TOKEN.sub(r"\1/{token}", path)
     match = _MAJOR.match(path)
     head = match.group(0) if match else ""
     return f"{method} {head}{_ID.sub('/{id}', path[len(head) :])}"
@@ -248,17 +252,9 @@ class DiscordREST:
             timeout = self.timeout
             if deadline is not None:
                 timeout = max(0.05, min(timeout, deadline - time.monotonic()))
-            try:
-                response = self.session.request(
-                    method,
-                    self.base_url + path,
-                    json=json,
-                    data=data,
-                    headers=headers,
-                    timeout=timeout,
-                )
-            except requests.RequestException as exc:
-                last_error = DiscordUnavailable(f"{method} {key}: {exc.__class__.__name__}")
+            response = self._send(method, path, json, data, headers, timeout)
+            if isinstance(response, str):
+                last_error = DiscordUnavailable(f"{method} {key}: {response}")
                 failures += 1
                 self._backoff(failures, self.max_attempts, 0.25 * 2**failures, deadline, last_error)
                 continue
@@ -285,6 +281,19 @@ class DiscordREST:
             if response.status_code == 204 or not response.content:
                 return None
             return response.json()
+
+    def _send(
+        self, method: str, path: str, json: Any, data: Any, headers: dict, timeout: float
+    ) -> requests.Response | str:
+        """The response, or the network error's class name. requests puts the full URL (a
+        webhook token included) in its messages, so its exception is never raised on, chained
+        or logged: the caller's DiscordUnavailable starts a fresh traceback."""
+        try:
+            return self.session.request(
+                method, self.base_url + path, json=json, data=data, headers=headers, timeout=timeout
+            )
+        except requests.RequestException as exc:
+            return exc.__class__.__name__
 
     def _wait_for_bucket(self, key: str, deadline: float | None) -> None:
         with self._lock:

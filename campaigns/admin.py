@@ -78,6 +78,7 @@ class CampaignAdmin(admin.ModelAdmin):
             },
         ),
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
+        ("Privacy", {"fields": ["influencers_see_answers"]}),
     ]
     readonly_fields = ["referral_role_coverage"]
 

@@ -134,6 +134,14 @@ class Campaign(models.Model):
         "(off: removed once the join is credited).",
     )
 
+    # Privacy: members' answers (e-mail addresses included) are the campaign managers' data.
+    influencers_see_answers = models.BooleanField(
+        "influencers see onboarding answers",
+        default=False,
+        help_text="Off: influencers see onboarding progress and counts for their links, not "
+        "what members answered (in the admin, the dashboards and the CSV exports).",
+    )
+
     # Roles
     auto_role_assignment = models.BooleanField(default=False)
     target_role_ids = models.JSONField(

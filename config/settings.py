@@ -4,6 +4,7 @@ Without any variable set, a fresh checkout runs on SQLite under `var/`, with Cel
 eagerly and a local-memory cache. `.env.example` lists every variable with its default.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Staff login lockouts; listed after the auth apps it extends.
+    "axes",
     "rest_framework",
     "drf_spectacular",
     "campaigns",
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -134,6 +139,9 @@ CELERY_BEAT_SCHEDULE = {
     # Often enough to revoke an unused invite in the minute before it expires (see below).
     "retire-invites": {"task": "referrals.tasks.retire_invites_task", "schedule": 20.0},
     "referral-roles": {"task": "referrals.tasks.ensure_all_referral_roles_task", "schedule": 300.0},
+    # Conversions are written with the onboarding; this finishes roles and messages that a lost
+    # task or an unreachable Discord left undone.
+    "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
 }
 
 # --- Discord ----------------------------------------------------------------------------------
@@ -169,12 +177,28 @@ if DISCORD_CLIENT_ID and not DISCORD_CLIENT_ID.isdigit():
 
 # Token that bots other than ours present to the bot-facing API (Authorization: Bearer <token>).
 BOT_API_TOKEN = env_str("BOT_API_TOKEN", "")
+# Failed authentications per client address (COUNT/SECONDS) before the bot API answers 429.
+BOT_API_AUTH_FAILURE_LIMIT = env_rate("BOT_API_AUTH_FAILURE_LIMIT", "10/300")
 
 # --- Tracking and privacy ---------------------------------------------------------------------
 # How visitor IP addresses are stored: "truncate" (IPv4 /24, IPv6 /48), "hash" (keyed HMAC,
 # not reversible) or "none" (not stored at all). Never raw.
 IP_ANONYMIZATION = env_choice("IP_ANONYMIZATION", "truncate", ("truncate", "hash", "none"))
-IP_HASH_KEY = env_str("IP_HASH_KEY", "") or SECRET_KEY
+# The HMAC key for "hash": its own secret, so rotating SECRET_KEY (sessions, signed state) does
+# not change every visitor's hash, and leaking one does not reveal the other.
+IP_HASH_KEY = env_str("IP_HASH_KEY", "")
+if IP_ANONYMIZATION == "hash":
+    if not IP_HASH_KEY:
+        if not DEBUG:
+            raise ImproperlyConfigured(
+                "IP_HASH_KEY is not set: it is required when IP_ANONYMIZATION=hash and "
+                "DJANGO_DEBUG=false (use at least 32 random characters, not SECRET_KEY)."
+            )
+        IP_HASH_KEY = "insecure-development-ip-hash-key"
+    elif len(IP_HASH_KEY) < 32:
+        raise ImproperlyConfigured("IP_HASH_KEY is too short: use at least 32 random characters.")
+    elif IP_HASH_KEY == SECRET_KEY:
+        raise ImproperlyConfigured("IP_HASH_KEY must not be SECRET_KEY: give it its own value.")
 # Proxies in front of the app that append to X-Forwarded-For (0: use the socket address).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, min_value=0, max_value=10)
 # A repeat visit by the same visitor within this many seconds is recorded but not counted.
@@ -205,13 +229,47 @@ JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 2_592_000, min_value=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Browsers' HSTS preload list accepts only a max-age of a year or more with includeSubDomains.
+_HSTS_PRELOAD_SECONDS = 31_536_000
+SECURE_HSTS_SECONDS = env_int(
+    "SECURE_HSTS_SECONDS",
+    0 if DEBUG else (_HSTS_PRELOAD_SECONDS if SECURE_HSTS_PRELOAD else 2_592_000),
+    min_value=0,
+)
+if SECURE_HSTS_PRELOAD and not DEBUG:
+    if not SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        raise ImproperlyConfigured(
+            "SECURE_HSTS_PRELOAD=true needs SECURE_HSTS_INCLUDE_SUBDOMAINS=true: "
+            "the browsers' preload list requires both."
+        )
+    if SECURE_HSTS_SECONDS < _HSTS_PRELOAD_SECONDS:
+        raise ImproperlyConfigured(
+            f"SECURE_HSTS_SECONDS={SECURE_HSTS_SECONDS} is too small for SECURE_HSTS_PRELOAD=true:"
+            f" the browsers' preload list requires at least {_HSTS_PRELOAD_SECONDS} (one year)."
+        )
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Staff logins (managers and influencers) lock after STAFF_LOGIN_FAILURE_LIMIT wrong passwords
+# for the same username from the same network (IPv4 /24, IPv6 /48), for
+# STAFF_LOGIN_LOCKOUT_MINUTES (0: until an admin lifts it). An admin lifts a lockout by deleting
+# its row under Admin → Axes → Access attempts, or with `manage.py axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("STAFF_LOGIN_FAILURE_LIMIT", 5, min_value=1, max_value=100)
+_LOCKOUT_MINUTES = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 30, min_value=0)
+AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES else None
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "analytics.privacy.staff_login_ip"
+AXES_CLIENT_STR_CALLABLE = "analytics.privacy.staff_login_client"
+AXES_HTTP_RESPONSE_CODE = 429
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -271,5 +329,9 @@ LOGGING = {
         # nextcord is chatty at INFO about gateway internals; operators want our lines.
         "nextcord": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
+        # urllib3 logs each request's full path at DEBUG: a webhook path carries a token.
+        "urllib3": {"level": "WARNING"},
+        # django-axes says INFO on every staff login; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -14,9 +14,7 @@ def hit(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
     if limit == 0:
         return None
     now = time.time()
-    # The subject may be an IP address: keep only a keyed digest of it, even in the cache.
-    digest = hmac.new(settings.SECRET_KEY.encode(), subject.encode(), hashlib.sha256).hexdigest()
-    key = f"rate:{scope}:{digest[:32]}:{int(now // window)}"
+    key = _key(scope, subject, window, now)
     cache.add(key, 0, timeout=window + 1)
     try:
         count = cache.incr(key)
@@ -26,3 +24,20 @@ def hit(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
     if count > limit:
         return max(1, int(window - now % window + 0.999))
     return None
+
+
+def exceeded(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
+    """Like `hit` without counting: the seconds to wait if `subject` is over the limit."""
+    limit, window = rate
+    if limit == 0:
+        return None
+    now = time.time()
+    if (cache.get(_key(scope, subject, window, now)) or 0) > limit:
+        return max(1, int(window - now % window + 0.999))
+    return None
+
+
+def _key(scope: str, subject: str, window: int, now: float) -> str:
+    # The subject may be an IP address: keep only a keyed digest of it, even in the cache.
+    digest = hmac.new(settings.SECRET_KEY.encode(), subject.encode(), hashlib.sha256).hexdigest()
+    return f"rate:{scope}:{digest[:32]}:{int(now // window)}"

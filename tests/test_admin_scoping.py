@@ -9,6 +9,8 @@ from tests.analytics_support import click
 
 @pytest.fixture
 def rows(campaign, bob_link, charlie_link):
+    campaign.influencers_see_answers = True  # here: who sees which rows, not the privacy setting
+    campaign.save()
     for link, member in ((bob_link, "1"), (charlie_link, "2")):
         click(link)
         Conversion.objects.create(
@@ -65,3 +67,20 @@ def test_it_gives_the_influencers_group_view_permissions_only(influencers):
     assert bob.has_perm("referrals.view_referrallink")
     assert not bob.has_perm("referrals.change_referrallink")
     assert not bob.has_perm("campaigns.change_campaign")
+
+
+def test_an_influencer_lists_no_answers_of_a_campaign_that_keeps_them_private(
+    client, influencers, alice, campaign, bob_link
+):
+    OnboardingResponse.objects.create(
+        campaign=campaign, link=bob_link, discord_user_id="1", field_key="email", value="a@b.co"
+    )
+    bob, _ = influencers
+    client.force_login(bob)
+    changelist = client.get(reverse("admin:analytics_onboardingresponse_changelist"))
+    assert changelist.context["cl"].result_count == 0
+    answer = OnboardingResponse.objects.get()
+    url = reverse("admin:analytics_onboardingresponse_change", args=[answer.pk])
+    assert client.get(url).status_code == 302  # "doesn't exist": back to the admin index
+    client.force_login(alice)
+    assert client.get(url).status_code == 200  # the campaign's managers still read it

@@ -50,6 +50,51 @@ def test_it_refuses_a_missing_or_wrong_token(client, bob_link, token):
     assert OnboardingSession.objects.count() == 0
 
 
+def test_it_requires_the_bearer_scheme(client, bob_link, token):
+    for header in (token, f"Token {token}", f"Basic {token}", f"Bearer{token}"):
+        response = post_with(client, body_for(bob_link), header)
+        assert response.status_code == 401, header
+        assert "Authorization: Bearer" in response.json()["error"]
+    assert OnboardingSession.objects.count() == 0
+    assert post_with(client, body_for(bob_link), f"Bearer {token}").status_code == 201
+
+
+def test_failed_authentications_are_rate_limited_per_address(client, bob_link, token, settings):
+    # given an address that guessed wrong three times (the limit)
+    settings.BOT_API_AUTH_FAILURE_LIMIT = (3, 300)
+    for _ in range(3):
+        assert post(client, body_for(bob_link), "guess").status_code == 401
+
+    # when it tries again, even with the right token
+    refused = post(client, body_for(bob_link), "guess")
+    right = post(client, body_for(bob_link), token)
+
+    # then it is told plainly to wait, and nothing is created
+    assert (refused.status_code, right.status_code) == (429, 429)
+    assert refused.json()["success"] is False
+    assert refused.json()["error"].startswith("Too many failed authentications")
+    assert int(refused["Retry-After"]) > 0
+    assert OnboardingSession.objects.count() == 0
+    # while a bot on another address is not affected
+    other = client.post(
+        URL,
+        data=json.dumps(body_for(bob_link)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        REMOTE_ADDR="198.51.100.9",
+    )
+    assert other.status_code == 201
+
+
+def post_with(client, body, authorization):
+    return client.post(
+        URL,
+        data=json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=authorization,
+    )
+
+
 def test_it_is_disabled_without_a_configured_token(client, bob_link, settings):
     settings.BOT_API_TOKEN = ""
     response = post(client, body_for(bob_link), "anything")

@@ -172,6 +172,8 @@ def test_it_shows_an_influencer_their_part_of_a_campaign(
     OnboardingResponse.objects.create(
         campaign=campaign, link=charlie_link, discord_user_id="102", field_key="game", value="Go"
     )
+    campaign.influencers_see_answers = True
+    campaign.save()
     bob, charlie = influencers
     client.force_login(bob)
     response = client.get(campaign_url(campaign), {"range": "7"})
@@ -186,3 +188,38 @@ def test_it_hides_campaigns_an_influencer_has_no_link_in(client, influencers, ca
     bob, _ = influencers
     client.force_login(bob)
     assert client.get(campaign_url(campaign)).status_code == 404
+
+
+def test_it_shows_an_influencer_progress_but_not_answers_by_default(
+    client, influencers, numbers, campaign, charlie_link
+):
+    # given a campaign that keeps answers private (the default) and one of charlie's members
+    from analytics.models import OnboardingResponse, OnboardingSession
+
+    OnboardingSession.objects.create(
+        campaign=campaign,
+        link=charlie_link,
+        discord_user_id="102",
+        guild_id="1",
+        started_at="2025-01-01T00:00:00Z",
+        status="started",
+    )
+    OnboardingResponse.objects.create(
+        campaign=campaign,
+        link=charlie_link,
+        discord_user_id="102",
+        field_key="game",
+        value="charlie-member@example.com",
+    )
+    _, charlie = influencers
+    client.force_login(charlie)
+
+    # when charlie opens the campaign's page
+    response = client.get(campaign_url(campaign))
+
+    # then the counts are there, the answer is not
+    page = response.content.decode()
+    assert {f.key: n for f, n, _ in response.context["completion"]} == {"game": 1}
+    assert response.context["rows"] == []
+    assert "charlie-member@example.com" not in page
+    assert "keeps members' answers private" in page

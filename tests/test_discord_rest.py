@@ -1,5 +1,8 @@
 """The REST client against the local Discord: retries, rate limits and typed errors."""
 
+import logging
+import traceback
+
 import pytest
 
 from botworker.discord_rest import (
@@ -102,3 +105,43 @@ def test_it_keeps_waiting_out_429s_while_its_budget_lasts(rest, discord_emulator
     )
     # When it calls with a budget that covers the waits, then it gets through
     assert rest.create_invite(discord.INVITE_CHANNEL_ID, max_age=600, budget=5)["code"]
+
+
+TOKEN = "aW50ZXJhY3Rpb24-secret-interaction-token"
+
+
+def everything_said(exc: BaseException, caplog) -> str:
+    """The exception as an operator could see it: its message, its full traceback with any
+    chained cause or context, and every log line written meanwhile."""
+    return "".join(traceback.format_exception(exc)) + caplog.text
+
+
+def test_a_network_error_on_a_follow_up_never_shows_the_interaction_token(caplog):
+    # given a Discord that cannot be reached (nothing listens on loopback port 9)
+    rest = DiscordREST("http://127.0.0.1:9", discord.BOT_TOKEN, timeout=1, max_attempts=1)
+
+    # when a follow-up fails, logged as the task would log it
+    with caplog.at_level(logging.DEBUG), pytest.raises(DiscordUnavailable) as failure:
+        try:
+            rest.followup(discord.APPLICATION_ID, TOKEN, "hello")
+        except DiscordUnavailable:
+            logging.getLogger("test").exception("follow-up failed")
+            raise
+
+    # then neither the error, its traceback nor the log carries the token
+    assert "/webhooks/" in str(failure.value)
+    assert TOKEN not in everything_said(failure.value, caplog)
+
+
+def test_a_refused_or_failing_follow_up_never_shows_the_interaction_token(discord_emulator, caplog):
+    rest = DiscordREST(discord_emulator.api_base, discord.BOT_TOKEN, timeout=2, max_attempts=1)
+
+    with caplog.at_level(logging.DEBUG), pytest.raises(DiscordHTTPError) as refused:
+        rest.followup(discord.APPLICATION_ID, TOKEN, "hello")  # no such interaction
+    assert TOKEN not in everything_said(refused.value, caplog)
+
+    discord_emulator.call(discord_emulator.faults.inject_failure, "POST /webhooks/*", count=None)
+    with caplog.at_level(logging.DEBUG), pytest.raises(DiscordUnavailable) as failing:
+        rest.followup(discord.APPLICATION_ID, TOKEN, "hello")
+    assert "HTTP 500" in str(failing.value)
+    assert TOKEN not in everything_said(failing.value, caplog)

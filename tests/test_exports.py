@@ -81,7 +81,11 @@ def test_it_exports_one_row_per_member_with_their_answers(client, alice, numbers
 
 
 @pytest.mark.parametrize("kind", ["events", "conversions", "responses"])
-def test_it_exports_only_an_influencers_own_rows(client, influencers, numbers, kind, charlie_link):
+def test_it_exports_only_an_influencers_own_rows(
+    client, influencers, numbers, kind, campaign, charlie_link
+):
+    campaign.influencers_see_answers = True
+    campaign.save()
     bob, _ = influencers
     client.force_login(bob)
     rows = export(client, kind, range="7")
@@ -119,3 +123,33 @@ def test_it_streams_in_chunks_without_loading_everything(client, alice, numbers,
     assert first.startswith(b"created_at,event_type")
     b"".join(response.streaming_content)
     assert chunks == [exports.CHUNK]
+
+
+def test_no_cell_can_start_a_formula_in_a_spreadsheet(client, alice, campaign, bob_link):
+    # given answers stored by any route (the bot API, an import) that a spreadsheet would run
+    dangerous = ["=1+1", "+1+1", "-1+1", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+    for number, value in enumerate(dangerous):
+        OnboardingResponse.objects.create(
+            campaign=campaign,
+            link=bob_link,
+            discord_user_id=f"20{number}",
+            field_key="game",
+            value=value,
+        )
+    client.force_login(alice)
+
+    # when they are exported, then each cell starts with an apostrophe
+    assert [r["game"] for r in export(client, "responses")] == ["'" + v for v in dangerous]
+
+
+def test_an_influencer_exports_no_answers_of_a_campaign_that_keeps_them_private(
+    client, influencers, numbers, campaign
+):
+    bob, _ = influencers
+    client.force_login(bob)
+
+    assert export(client, "responses", range="7") == []
+    conversions = export(client, "conversions", range="7")
+    assert [r["discord_user_id"] for r in conversions] == ["101"]  # the conversion, counted
+    assert "game" not in conversions[0] and "email" not in conversions[0]
+    assert "HYPERLINK" not in str(conversions)

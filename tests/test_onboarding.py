@@ -134,3 +134,40 @@ def test_continue_opens_exactly_the_step_it_names(six_fields, session_id):
     )
     assert onboarding.step_at(session_id, MEMBER, 2).status == "unknown"
     assert onboarding.step_at(session_id, "1300000000000000001", 0).status == "not_yours"
+
+
+STEP_ONE = {"name": "Ann", "email": "ann@example.com", "age": "30", "site": "", "level": "Pro"}
+
+
+def test_it_does_not_complete_while_an_earlier_step_lacks_required_answers(
+    six_fields, session_id, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        skipped = onboarding.submit(session_id, MEMBER, 1, {"bio": "Plays a lot"})
+
+    assert skipped.status == "step" and skipped.step.index == 0
+    assert "Step 1 of 2 still needs answers" in skipped.message
+    assert Conversion.objects.count() == 0
+    assert onboarding.begin(session_id, MEMBER).status == "step"  # not completed
+
+
+def test_it_completes_once_every_step_is_answered_in_any_order(
+    six_fields, session_id, discord_emulator, django_capture_on_commit_callbacks, eager_celery
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        onboarding.submit(session_id, MEMBER, 1, {"bio": "Plays a lot"})
+        onboarding.submit(session_id, MEMBER, 0, STEP_ONE)
+        done = onboarding.submit(session_id, MEMBER, 1, {"bio": "Plays a lot"})
+
+    assert done.status == "done"
+    assert Conversion.objects.count() == 1
+
+
+@pytest.mark.parametrize("index", [-2, -1, 2, 99])
+def test_it_refuses_a_step_outside_the_form_with_a_clear_message(six_fields, session_id, index):
+    outcome = onboarding.submit(session_id, MEMBER, index, {**STEP_ONE, "bio": "x"})
+
+    assert outcome.status == "unknown"
+    assert "This form has no step" in outcome.message and "(it has 2)" in outcome.message
+    assert OnboardingResponse.objects.count() == 0
+    assert onboarding.step_at(session_id, MEMBER, index).status == "unknown"

@@ -67,9 +67,61 @@ def test_the_deploy_check_passes_in_production():
         SECURE_HSTS_INCLUDE_SUBDOMAINS="true",
         SECURE_HSTS_PRELOAD="true",
         ALLOWED_HOSTS="invitetrail.example.com",
+        IP_ANONYMIZATION="hash",
+        IP_HASH_KEY="h" * 40,
+        BOT_API_TOKEN="t" * 40,
     )
     assert result.returncode == 0, result.stderr
-    assert "no issues" in result.stdout
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SECURE_HSTS_INCLUDE_SUBDOMAINS": "false"}, "needs SECURE_HSTS_INCLUDE_SUBDOMAINS=true"),
+        ({"SECURE_HSTS_SECONDS": "2592000"}, "SECURE_HSTS_SECONDS=2592000 is too small"),
+    ],
+)
+def test_it_refuses_an_hsts_preload_browsers_would_reject(env, says):
+    production = {"SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true"}
+    result = manage("check", **{**PRODUCTION, **production, **env})
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+PRODUCTION = {
+    "DJANGO_DEBUG": "false",
+    "SECRET_KEY": "k" * 20 + "-production-secret-key-with-enough-entropy-x9",
+    "ALLOWED_HOSTS": "invitetrail.example.com",
+}
+
+
+def test_hashed_ips_need_their_own_key_in_production():
+    result = manage("check", IP_ANONYMIZATION="hash", **PRODUCTION)
+    assert result.returncode != 0
+    assert "IP_HASH_KEY is not set" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    reused = manage(
+        "check", IP_ANONYMIZATION="hash", IP_HASH_KEY=PRODUCTION["SECRET_KEY"], **PRODUCTION
+    )
+    assert "IP_HASH_KEY must not be SECRET_KEY" in reused.stderr
+
+    own = manage("check", IP_ANONYMIZATION="hash", IP_HASH_KEY="h" * 40, **PRODUCTION)
+    assert own.returncode == 0, own.stderr
+
+
+def test_hashed_ips_are_never_keyed_with_the_secret_key():
+    script = (
+        "import hashlib, hmac; from django.conf import settings; "
+        "from analytics.privacy import anonymise_ip; "
+        "print(anonymise_ip('203.0.113.9')[1] == "
+        "hmac.new(settings.SECRET_KEY.encode(), b'203.0.113.9', hashlib.sha256).hexdigest())"
+    )
+    result = manage("shell", "-c", script, IP_ANONYMIZATION="hash")
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
 
 
 def test_it_runs_on_the_embedded_defaults_without_any_variable():

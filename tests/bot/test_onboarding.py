@@ -267,6 +267,39 @@ async def test_it_tells_the_member_when_a_role_could_not_be_given(
     emu.assert_no_failed_interactions()
 
 
+async def test_the_interaction_token_travels_in_no_task_argument_and_no_log_line(
+    emu, bots, bob_link, eager_tasks, caplog
+):
+    # given a campaign whose role the bot cannot give (so the member must be told, which needs
+    # the interaction's token), and every task's arguments recorded as a worker would see them
+    from celery.signals import task_prerun
+
+    campaign = bob_link.campaign
+    campaign.target_role_ids = [defaults.ADMIN_ROLE_ID]
+    await campaign.asave()
+    arguments: list[str] = []
+
+    def record(sender=None, args=None, kwargs=None, **_):
+        arguments.append(repr((sender.name, args, kwargs)))
+
+    task_prerun.connect(record, weak=False)
+    try:
+        harness = await bots(emu)
+        user_id, message_id, sid = await welcomed(emu, harness, bob_link, "ivy")
+        first = await press(emu, harness, user_id, message_id, f"onb:start:{sid}")
+
+        # when they complete the form
+        state = await submit(emu, harness, user_id, first["id"], {"game": "go"})
+    finally:
+        task_prerun.disconnect(record)
+
+    # then they are told about the role, yet no task argument or log line held a token
+    assert any("couldn't give you" in m["content"] for m in state["messages"])
+    token_prefix = "aW50ZXJhY3Rpb24"  # every emulated interaction token starts with it
+    assert arguments and not [a for a in arguments if token_prefix in a]
+    assert token_prefix not in caplog.text
+
+
 @pytest.mark.parametrize(
     ("custom_id", "expected"),
     [

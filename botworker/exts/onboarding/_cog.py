@@ -129,7 +129,9 @@ def _after_submit(action: _views.Action, outcome: Outcome) -> tuple[str, nextcor
     """What the member reads after submitting a step, and the button that moves them on."""
     index = action.index or 0
     if outcome.status == "step" and outcome.step is not None:
-        text = f"Step {index + 1} of {outcome.step.total} saved. Press **Continue** for the next."
+        text = outcome.message or (
+            f"Step {index + 1} of {outcome.step.total} saved. Press **Continue** for the next."
+        )
         return text, _views.continue_view(action.session_id, outcome.step.index)
     if outcome.status == "invalid":
         text = (
