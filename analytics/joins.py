@@ -194,6 +194,25 @@ def record_join(
     )
 
 
+def record_joins(joins: list[dict]) -> list[JoinOutcome | Exception]:
+    """`record_join` for each keyword set, all in one transaction: a burst's joins cost one
+    commit (and on SQLite one wait for the write lock) instead of one each. If the batch fails
+    as a whole, each join is tried on its own, so one bad join loses no other; the result then
+    holds the exception in that join's place."""
+    try:
+        with transaction.atomic():
+            return [record_join(**kwargs) for kwargs in joins]
+    except Exception:
+        log.exception("recording %d join(s) together failed: recording them one by one", len(joins))
+    outcomes: list[JoinOutcome | Exception] = []
+    for kwargs in joins:
+        try:
+            outcomes.append(record_join(**kwargs))
+        except Exception as exc:  # reported by the caller, with the member's ids
+            outcomes.append(exc)
+    return outcomes
+
+
 def link_oauth_join(
     *, guild_id: str, member_id: str, username: str, joined_at: datetime
 ) -> JoinOutcome | None:

@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import connections
 
 from botworker.bot import InvitetrailBot, build_bot
+from config.celery import offload_eager_tasks
 
 
 @dataclass
@@ -100,6 +101,7 @@ class BotRunner:
         return self._run(self._stop())
 
     async def _start(self) -> None:
+        offload_eager_tasks()  # a task's Discord calls never hold up the bot
         bot = build_bot()
         snapshot = asyncio.Event()
         self._listen(bot, snapshot)

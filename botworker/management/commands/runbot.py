@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from botworker.bot import build_bot
+from config.celery import offload_eager_tasks
 
 log = logging.getLogger("botworker.runbot")
 
@@ -37,6 +38,7 @@ class Command(BaseCommand):
             ) from exc
 
     async def run(self) -> None:
+        offload_eager_tasks()  # a task's Discord calls never hold up the bot
         bot = build_bot()
         self.closing: asyncio.Task[None] | None = None
         loop = asyncio.get_running_loop()
