@@ -78,14 +78,19 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         return reply({"message": text, "code": 0}, status=status)
     route = route_name(request.method, template)
     faults.calls[route] += 1
+    delay = 0.0
     try:
         kind = getattr(handler, "emulator_auth", "bot")
         request[ACTOR_ID] = _authenticate(request, kind)
-        delay = faults.latency_for(route)
+        # The network's round trip: half of it before Discord acts on the request, half before
+        # the answer reaches the client (what the client sees late is the answer, and what
+        # Discord serves is its state at the halfway point, as over a real network).
+        delay = faults.latency_for(route) / 2
         if delay:
             await asyncio.sleep(delay)
         status = faults.injected_failure(route)
         if status is not None:
+            await asyncio.sleep(delay)
             return reply({"message": f"{status}: Internal Server Error", "code": 0}, status=status)
         limited = faults.rate_limit(
             route,
@@ -94,6 +99,7 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
             exempt_global=template.startswith(("/interactions/", "/webhooks/")),
         )
         if limited.retry_after is not None:
+            await asyncio.sleep(delay)
             return reply(limited.body(), status=429, headers=limited.headers)
         response = await handler(request)
         response.headers.update(limited.headers)
@@ -103,6 +109,8 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         response = reply(error.body, status=error.status)
     if faults.strict:
         await _check_shapes(request, response, path)
+    if delay:
+        await asyncio.sleep(delay)
     return response
 
 

@@ -26,15 +26,12 @@ from django.utils import timezone
 from nextcord.ext import commands
 
 from analytics.joins import (
-    AttributionInputs,
     attribution_inputs,
     link_oauth_join,
-    record_joins,
     record_leave,
 )
 from botworker.attribution import UNKNOWN, Decision, snapshot_from
-from botworker.snapshots import save_snapshot
-from botworker.sync import run_sync
+from botworker.sync import run_sync, run_sync_joins
 
 from ._logic import (
     ROLE_GRACE_SECONDS,
@@ -45,6 +42,7 @@ from ._logic import (
     invite_state,
 )
 from ._reconcile import Reconciliation
+from ._recording import Batch, Recording
 from ._roles import ReferralRoles, role_ids
 
 log = logging.getLogger("botworker.invite_tracking")
@@ -53,7 +51,7 @@ FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutErro
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
+class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
     """Works out which invite each new member used and records the join."""
 
     def __init__(self, bot: commands.Bot) -> None:
@@ -61,6 +59,9 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
         self.guilds: dict[int, GuildInvites] = {}
         self._wake: dict[int, asyncio.Event] = {}
         self._units: dict[int, asyncio.Lock] = {}
+        # Decided batches wait here for their recorder, so the next fetch need not wait for them.
+        self._recorded: dict[int, asyncio.Queue[Batch]] = {}
+        self._recorders: dict[int, asyncio.Task[None]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._early: dict[int, list[PendingJoin]] = {}
         self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
@@ -71,7 +72,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
             hooks.append(self.shutdown)
 
     def cog_unload(self) -> None:
-        for task in self._workers.values():
+        for task in [*self._workers.values(), *self._recorders.values()]:
             task.cancel()
         self.stop_background()
 
@@ -147,7 +148,7 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
 
     async def _linked_to_oauth(self, member: nextcord.Member, join: PendingJoin) -> bool:
         try:
-            outcome = await run_sync(
+            outcome = await run_sync_joins(
                 link_oauth_join,
                 guild_id=str(member.guild.id),
                 member_id=join.member_id,
@@ -244,14 +245,14 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
                     else "",
                 )
                 unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
-                await self._record(guild, joins, unknown, None)
+                self._hand_over(guild, Batch(joins, unknown, None, None))
                 return
             after = snapshot_from(
                 invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
                 for i in fetched
                 if i.code
             )
-            inputs = await run_sync(attribution_inputs, str(guild_id))
+            inputs = await run_sync_joins(attribution_inputs, str(guild_id))
             verdict = tracker.judge(
                 after,
                 inputs.managed,
@@ -262,24 +263,31 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
             )
             if verdict.defer is None:
                 break
+            log.debug(
+                "guild=%s batch of %d deferred: %s (expected %s, carry %s/%s)",
+                guild_id,
+                len(tracker.queue),
+                verdict.defer,
+                verdict.judgement.expected if verdict.judgement else None,
+                tracker.carry.unclaimed,
+                len(tracker.carry.uses),
+            )
             tracker.cancel_fetch()
             if verdict.defer != "refetch":
                 force = not await self._wait_for(guild_id, tracker, verdict)
         joins = tracker.settle(after, verdict, timezone.now())
-        decided = time.monotonic()
-        # Recorded before the snapshot is persisted: a crash in between leaves joins that the
-        # next start reconciles, never joins that no snapshot window covers.
-        await self._record(guild, joins, verdict.decisions, inputs)
-        await self._save(guild_id, tracker)
         log.debug(
-            "guild=%s batch of %d: decided in %.0f ms, recorded in %.0f ms (lag %.2f s)",
+            "guild=%s batch of %d (%s) decided in %.0f ms (lag %.2f s)",
             guild_id,
             len(joins),
-            (decided - started) * 1000,
-            (time.monotonic() - decided) * 1000,
+            ",".join(sorted(d.kind for d in verdict.decisions)),
+            (time.monotonic() - started) * 1000,
             tracker.lag.total_seconds(),
         )
-        self.bot.dispatch("invite_snapshot", guild_id)
+        snapshot = None
+        if tracker.before is not None and tracker.taken_at is not None:
+            snapshot = (dict(tracker.before), tracker.taken_at)
+        self._hand_over(guild, Batch(joins, verdict.decisions, inputs, snapshot))
 
     async def _wait_for(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> bool:
         """Wait for what the verdict lacks: `expected` members queued ("joins"), or a change
@@ -301,61 +309,6 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
                 return False
         return True
 
-    async def _record(
-        self,
-        guild: nextcord.Guild,
-        joins: list[PendingJoin],
-        decisions: list[Decision],
-        inputs: AttributionInputs | None,
-    ) -> None:
-        """Record a batch's joins in one unit of work, then tell the other extensions."""
-        if not joins:
-            return
-        batch = [
-            {
-                "guild_id": str(guild.id),
-                "member_id": join.member_id,
-                "username": join.username,
-                "joined_at": join.joined_at,
-                "decision": decision.kind,
-                "invite_code": decision.invite_code,
-                "link_id": decision.link_id,
-                "candidates": decision.candidates,
-                "rejoin_flag": join.rejoin_flag,
-                "credit_link_id": decision.credit_link,
-            }
-            for join, decision in zip(joins, decisions, strict=True)
-        ]
-        try:
-            outcomes = await run_sync(record_joins, batch)
-        except Exception as exc:
-            outcomes = [exc] * len(joins)
-        for join, decision, outcome in zip(joins, decisions, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                log.error(
-                    "guild=%s join of member %s (%s) not recorded: %s",
-                    guild.id,
-                    join.member_id,
-                    decision.kind,
-                    outcome,
-                    exc_info=outcome,
-                )
-                continue
-            self.bot.dispatch("join_recorded", guild.id, join.member_id, outcome)
-            member = guild.get_member(int(join.member_id))
-            if outcome.created and member is not None:
-                self.bot.dispatch("member_attributed", member, outcome)
-            if member is not None and inputs is not None and decision.link_id is not None:
-                self.drop_referral_roles(member, inputs.roles)
-
-    async def _save(self, guild_id: int, tracker: GuildInvites) -> None:
-        if tracker.before is None or tracker.taken_at is None:
-            return
-        try:
-            await run_sync(save_snapshot, str(guild_id), dict(tracker.before), tracker.taken_at)
-        except Exception:
-            log.exception("guild=%s invite snapshot not persisted", guild_id)
-
     # -- shutdown --------------------------------------------------------------------------
 
     async def shutdown(self) -> None:
@@ -369,8 +322,18 @@ class InviteTracking(Reconciliation, ReferralRoles, commands.Cog):
         for task in self._workers.values():
             task.cancel()
         self.stop_background()
+        drained = set()
+        for guild_id, queue in self._recorded.items():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(queue.join(), SHUTDOWN_GRACE_SECONDS)
+                drained.add(guild_id)
+        for task in self._recorders.values():
+            task.cancel()
         for guild_id, tracker in self.guilds.items():
-            await self._save(guild_id, tracker)
+            if guild_id in self._recorded and guild_id not in drained:
+                log.warning("guild=%s joins still being recorded: snapshot not persisted", guild_id)
+                continue
+            await self._save(guild_id, tracker.before, tracker.taken_at)
             if tracker.queue:
                 log.info(
                     "guild=%s stopping with %d join(s) queued: reconciled at the next start",

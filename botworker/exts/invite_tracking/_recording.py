@@ -1,0 +1,127 @@
+"""Recording decided batches for the invite-tracking cog: off the worker's path, in order.
+
+The worker decides a batch and goes on to the next fetch; a recorder per guild writes each
+batch's joins (one transaction), then persists the snapshot the batch left behind, then tells
+the other extensions. Recording first keeps the crash invariant: a snapshot never covers joins
+that were not recorded, so the next start reconciles anything lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import nextcord
+from nextcord.ext import commands
+
+from analytics.joins import AttributionInputs, record_joins
+from botworker.attribution import Decision, InviteState
+from botworker.snapshots import save_snapshot
+from botworker.sync import run_sync_joins
+
+from ._logic import PendingJoin
+
+log = logging.getLogger("botworker.invite_tracking")
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A decided batch on its way to the recorder, with the snapshot it leaves behind."""
+
+    joins: list[PendingJoin]
+    decisions: list[Decision]
+    inputs: AttributionInputs | None
+    snapshot: tuple[dict[str, InviteState], datetime] | None
+
+
+class Recording:
+    """Mixed into the invite-tracking cog (which provides `bot` and `drop_referral_roles`)."""
+
+    bot: commands.Bot
+    _recorded: dict[int, asyncio.Queue[Batch]]
+    _recorders: dict[int, asyncio.Task[None]]
+
+    def _hand_over(self, guild: nextcord.Guild, batch: Batch) -> None:
+        """Queue a decided batch for the guild's recorder (started on first use)."""
+        queue = self._recorded.setdefault(guild.id, asyncio.Queue())
+        queue.put_nowait(batch)
+        task = self._recorders.get(guild.id)
+        if task is None or task.done():
+            self._recorders[guild.id] = asyncio.create_task(
+                self._recorder(guild, queue), name=f"join-recorder-{guild.id}"
+            )
+
+    async def _recorder(self, guild: nextcord.Guild, queue: asyncio.Queue[Batch]) -> None:
+        """Record batches in the order they were decided, each before its snapshot is
+        persisted: a crash in between leaves joins that the next start reconciles, never joins
+        that no snapshot window covers."""
+        while True:
+            batch = await queue.get()
+            try:
+                await self._record(guild, batch.joins, batch.decisions, batch.inputs)
+                if batch.snapshot is not None:
+                    await self._save(guild.id, *batch.snapshot)
+                self.bot.dispatch("invite_snapshot", guild.id)
+            except Exception:
+                log.exception("guild=%s recording a batch failed", guild.id)
+            finally:
+                queue.task_done()
+
+    async def _record(
+        self,
+        guild: nextcord.Guild,
+        joins: list[PendingJoin],
+        decisions: list[Decision],
+        inputs: AttributionInputs | None,
+    ) -> None:
+        """Record a batch's joins in one unit of work, then tell the other extensions."""
+        if not joins:
+            return
+        batch = [
+            {
+                "guild_id": str(guild.id),
+                "member_id": join.member_id,
+                "username": join.username,
+                "joined_at": join.joined_at,
+                "decision": decision.kind,
+                "invite_code": decision.invite_code,
+                "link_id": decision.link_id,
+                "candidates": decision.candidates,
+                "rejoin_flag": join.rejoin_flag,
+                "credit_link_id": decision.credit_link,
+            }
+            for join, decision in zip(joins, decisions, strict=True)
+        ]
+        try:
+            outcomes = await run_sync_joins(record_joins, batch)
+        except Exception as exc:
+            outcomes = [exc] * len(joins)
+        for join, decision, outcome in zip(joins, decisions, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "guild=%s join of member %s (%s) not recorded: %s",
+                    guild.id,
+                    join.member_id,
+                    decision.kind,
+                    outcome,
+                    exc_info=outcome,
+                )
+                continue
+            self.bot.dispatch("join_recorded", guild.id, join.member_id, outcome)
+            member = guild.get_member(int(join.member_id))
+            if outcome.created and member is not None:
+                self.bot.dispatch("member_attributed", member, outcome)
+            if member is not None and inputs is not None and decision.link_id is not None:
+                self.drop_referral_roles(member, inputs.roles)
+
+    async def _save(
+        self, guild_id: int, before: dict[str, InviteState] | None, taken_at: datetime | None
+    ) -> None:
+        if before is None or taken_at is None:
+            return
+        try:
+            await run_sync_joins(save_snapshot, str(guild_id), dict(before), taken_at)
+        except Exception:
+            log.exception("guild=%s invite snapshot not persisted", guild_id)
