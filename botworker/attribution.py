@@ -40,6 +40,7 @@ EXACT, LINK, AMBIGUOUS, ORGANIC, UNKNOWN = "exact", "link", "ambiguous", "organi
 # Our clock and Discord's disagree a little: an expiry this close to a vanishing is "maybe".
 CLOCK_SKEW = timedelta(seconds=30)
 _VANITY = "(vanity)"
+_UNCOUNTED = "(uncounted)"  # stands for uses that could not be counted, to time them out
 _POOLED = "pooled"
 
 
@@ -173,6 +174,7 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
     pool = [*carry.uses, *window]
     available = None if carry.unclaimed is None else carry.unclaimed + len(window)
     expected = None if available is None or maybe is None else available + maybe
+    complete = maybe == 0 and available is not None  # the pool holds every possible use
     candidates = tuple(sorted({use.code for use in pool if use.code_sure}))
     members: dict[str, Join] = {}
     for join in joins:
@@ -196,8 +198,9 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
             decided.update((m, ambiguous(m)) for m in holders)
             available = None
             continue
-        # A maybe use could be one of the link's other invites: then the code is not sure.
-        exact = len(holders) == 1 and len(mine) == 1 and mine[0].code_sure and maybe == 0
+        # A use the pool lacks (a maybe use now, or an uncounted one carried) could be one of
+        # the link's other invites: then the code is not sure.
+        exact = len(holders) == 1 and len(mine) == 1 and mine[0].code_sure and complete
         code = mine[0].code if exact else None
         kind = EXACT if exact else LINK
         decided.update((m, Decision(m, kind, code, link, candidates, link)) for m in holders)
@@ -219,7 +222,7 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
         available = None  # uses that may hide in the window cannot be counted
     if available is None and not pool:
         # An unknown number of uses with nothing to time them by: anchor them to this window.
-        pool = [Use(_VANITY, now, code_sure=False)]
+        pool = [Use(_UNCOUNTED, now, code_sure=False)]
     decisions = [decided[join.member_id] for join in joins]
     return Judgement(decisions, Carry(tuple(pool), available), expected)
 

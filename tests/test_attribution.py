@@ -240,6 +240,22 @@ def test_it_refuses_a_referral_role_the_window_cannot_explain():
     ]
 
 
+def test_it_names_no_code_when_an_uncounted_use_could_be_the_links():
+    # given: an earlier window left uses it could not count (charlie's other invite vanished
+    # around its expiry), and charlie's first invite was consumed
+    first = evidence(
+        [CHARLIE_INVITE, invite("charlieB", expires_at=T0 + timedelta(seconds=10))],
+        [],
+        managed={**MANAGED, "charlieB": "charlie"},
+    )
+    carry = judge(first, joins("m0"), T0).carry
+    # when: a member carrying charlie's role is judged against that carry
+    second = evidence([], [], managed=MANAGED, carry=carry)
+    decisions = attribute(second, [Join("m1", T0, frozenset({"charlie"}))], LATER)
+    # then: the link is certain, the invite is not
+    assert kinds(decisions) == [(LINK, None, "charlie")]
+
+
 def test_it_refuses_a_member_with_two_referral_roles():
     ev = evidence([BOB_INVITE, CHARLIE_INVITE], [], managed=MANAGED)
     both = Join("m1", T0, frozenset({"bob", "charlie"}))

@@ -253,28 +253,25 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
                 if i.code
             )
             inputs = await run_sync_joins(attribution_inputs, str(guild_id))
-            verdict = tracker.judge(
-                after,
-                inputs.managed,
-                inputs.revoked,
-                timezone.now(),
-                role_links=inputs.role_links,
-                force=force,
-            )
+            while True:
+                verdict = tracker.judge(
+                    after,
+                    inputs.managed,
+                    inputs.revoked,
+                    timezone.now(),
+                    role_links=inputs.role_links,
+                    force=force,
+                )
+                if verdict.defer in (None, "refetch"):
+                    break
+                # Late joins or late roles: wait, then judge the same list again. A fresh list
+                # would show the uses of still later joins and start the wait over.
+                self._log_defer(guild_id, tracker, verdict)
+                force = not await self._wait_for(guild_id, tracker, verdict)
             if verdict.defer is None:
                 break
-            log.debug(
-                "guild=%s batch of %d deferred: %s (expected %s, carry %s/%s)",
-                guild_id,
-                len(tracker.queue),
-                verdict.defer,
-                verdict.judgement.expected if verdict.judgement else None,
-                tracker.carry.unclaimed,
-                len(tracker.carry.uses),
-            )
+            self._log_defer(guild_id, tracker, verdict)
             tracker.cancel_fetch()
-            if verdict.defer != "refetch":
-                force = not await self._wait_for(guild_id, tracker, verdict)
         joins = tracker.settle(after, verdict, timezone.now())
         log.debug(
             "guild=%s batch of %d (%s) decided in %.0f ms (lag %.2f s)",
@@ -288,6 +285,17 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
         if tracker.before is not None and tracker.taken_at is not None:
             snapshot = (dict(tracker.before), tracker.taken_at)
         self._hand_over(guild, Batch(joins, verdict.decisions, inputs, snapshot))
+
+    def _log_defer(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> None:
+        log.debug(
+            "guild=%s batch of %d deferred: %s (expected %s, carry %s/%s)",
+            guild_id,
+            len(tracker.queue),
+            verdict.defer,
+            verdict.judgement.expected if verdict.judgement else None,
+            tracker.carry.unclaimed,
+            len(tracker.carry.uses),
+        )
 
     async def _wait_for(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> bool:
         """Wait for what the verdict lacks: `expected` members queued ("joins"), or a change

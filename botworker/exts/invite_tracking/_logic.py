@@ -182,9 +182,10 @@ class GuildInvites:
            -> link id).
         3. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
            still undecided: fewer uses than members while a join arrived during the fetch ->
-           fetch again now (its use may have come after Discord built the list); more uses than
-           members -> wait for the GUILD_MEMBER_ADD events on their way; a member without a
-           referral role in a guild that has them -> wait up to ROLE_GRACE_SECONDS for it.
+           fetch again now (its use may have come after Discord built the list); a member
+           without a referral role in a guild that has them -> wait up to ROLE_GRACE_SECONDS
+           for it; more uses than members -> wait for the GUILD_MEMBER_ADD events on their way.
+           After a wait the caller judges the same list again.
         """
         role_links = role_links or {}
         joins = [
@@ -217,16 +218,15 @@ class GuildInvites:
             return verdict
         members = len({j.member_id for j in joins})
         expected = judgement.expected
-        if expected is not None:
-            late = any(q.arrived >= self._fetch_sent_mono for q in self.queue)
-            if expected < members and late:
-                return replace(verdict, defer="refetch")
-            if expected > members:
-                return replace(verdict, defer="joins", expected=expected)
+        late = any(q.arrived >= self._fetch_sent_mono for q in self.queue)
+        if expected is not None and expected < members and late:
+            return replace(verdict, defer="refetch")
         if role_links and age < ROLE_GRACE_SECONDS:
             roleless = {j.member_id for j in joins if not j.role_links}
             if undecided & roleless:
                 return replace(verdict, defer="roles")
+        if expected is not None and expected > members:
+            return replace(verdict, defer="joins", expected=expected)
         return verdict
 
     def settle(

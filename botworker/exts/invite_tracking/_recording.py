@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,8 +60,16 @@ class Recording:
         that no snapshot window covers."""
         while True:
             batch = await queue.get()
+            started = time.monotonic()
             try:
                 await self._record(guild, batch.joins, batch.decisions, batch.inputs)
+                log.debug(
+                    "guild=%s batch of %d recorded in %.0f ms (%d waiting)",
+                    guild.id,
+                    len(batch.joins),
+                    (time.monotonic() - started) * 1000,
+                    queue.qsize(),
+                )
                 if batch.snapshot is not None:
                     await self._save(guild.id, *batch.snapshot)
                 self.bot.dispatch("invite_snapshot", guild.id)
