@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from analytics.models import OnboardingSession
 from analytics.privacy import client_ip
 from campaigns.models import Campaign
-from campaigns.validators import is_snowflake
+from campaigns.validators import SNOWFLAKE_RE, is_snowflake
 from referrals import ratelimit
 from referrals.api import ERROR, error, read_json_object
 from referrals.models import ReferralLink
@@ -26,9 +26,16 @@ SESSION_REQUEST = inline_serializer(
     "OnboardingSessionRequest",
     {
         "campaign_id": serializers.UUIDField(),
-        "discord_user_id": serializers.CharField(),
-        "discord_username": serializers.CharField(max_length=64),
-        "referral_code": serializers.CharField(required=False, allow_blank=True),
+        # The schema states what _validate enforces: a Discord user id (snowflake), ≤ 64 chars.
+        "discord_user_id": serializers.RegexField(
+            SNOWFLAKE_RE.pattern, help_text="A Discord user id: 17 to 20 digits."
+        ),
+        "discord_username": serializers.CharField(
+            max_length=64, required=False, allow_blank=True, trim_whitespace=False
+        ),
+        "referral_code": serializers.CharField(
+            max_length=64, required=False, allow_blank=True, trim_whitespace=False
+        ),
     },
 )
 SESSION_RESPONSE = inline_serializer(

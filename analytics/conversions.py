@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
@@ -27,9 +27,10 @@ MISSING_PERMISSIONS = 50013
 UNKNOWN_ROLE = 10011
 # Discord accepts follow-ups for 15 minutes after the interaction; the token is useless after.
 REPLY_SECONDS = 15 * 60
-# A conversion's side effects are swept only once the task queued at completion had its chance,
-# and no longer than a week (a guild that lost the bot must not be retried forever).
-SWEEP_AFTER = timedelta(minutes=2)
+# A conversion's side effects are queued again only once the last queued task had time for all
+# its retries (8 with backoff capped at 300 s: about 5 minutes), so a long Discord outage does
+# not pile up tasks; and for a week at most (a guild that lost the bot is not retried forever).
+REQUEUE_AFTER = timedelta(minutes=10)
 SWEEP_UNTIL = timedelta(days=7)
 SWEEP_BATCH = 500
 
@@ -63,6 +64,7 @@ def convert(session: OnboardingSession) -> tuple[Conversion, bool]:
                 "link": session.link,
                 "referral_code": session.referral_code,
                 "discord_username": session.discord_username,
+                "side_effects_queued_at": timezone.now(),
             },
         )
         if created:
@@ -151,9 +153,9 @@ def finish_side_effects(conversion_id: int) -> bool:
         return False
     problems = assign_roles(conversion)
     reply = cache.get(_reply_key(conversion.pk))
-    if isinstance(reply, list) and len(reply) == 2:
+    # Whoever deletes the reply tells the member: two runs at once send one note.
+    if cache.delete(_reply_key(conversion.pk)) and isinstance(reply, list) and len(reply) == 2:
         tell_member(str(reply[0]), str(reply[1]), problems)
-    cache.delete(_reply_key(conversion.pk))
     Conversion.objects.filter(pk=conversion.pk).update(side_effects_done_at=timezone.now())
     return True
 
@@ -166,6 +168,8 @@ def queue_side_effects(conversion_id: int) -> bool:
     try:
         conversion_side_effects_task.delay(conversion_id)
     except Exception as exc:
+        # Not queued after all: the next sweep may queue it at once.
+        Conversion.objects.filter(pk=conversion_id).update(side_effects_queued_at=None)
         log.warning(
             "side effects of conversion %s not run now (%s); the sweep will retry",
             conversion_id,
@@ -180,8 +184,10 @@ def sweep(now=None) -> dict[str, int]:
 
     1. Completed sessions without a conversion (completed before conversions were written with
        the session) get their conversion.
-    2. Conversions whose side effects are not done, older than SWEEP_AFTER and younger than
-       SWEEP_UNTIL, are queued again (oldest first, SWEEP_BATCH at a time).
+    2. Conversions younger than SWEEP_UNTIL whose side effects are not done and were never
+       queued, or queued more than REQUEUE_AFTER ago, are queued again (oldest first,
+       SWEEP_BATCH at a time); each is claimed with a conditional update first, so two sweeps
+       never queue the same conversion twice.
     """
     now = now or timezone.now()
     missing = OnboardingSession.objects.filter(
@@ -201,11 +207,16 @@ def sweep(now=None) -> dict[str, int]:
             recovered += 1
             queued += queue_side_effects(conversion.pk)
     due = Conversion.objects.filter(
+        Q(side_effects_queued_at__isnull=True) | Q(side_effects_queued_at__lt=now - REQUEUE_AFTER),
         side_effects_done_at__isnull=True,
-        created_at__lt=now - SWEEP_AFTER,
-        created_at__gte=now - SWEEP_UNTIL,
-    ).order_by("created_at")
-    queued += sum(queue_side_effects(pk) for pk in due.values_list("pk", flat=True)[:SWEEP_BATCH])
+    )
+    for pk in (
+        due.filter(created_at__gte=now - SWEEP_UNTIL)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    ):
+        if due.filter(pk=pk).update(side_effects_queued_at=now):
+            queued += queue_side_effects(pk)
     if recovered or queued:
         log.info("conversion sweep: %s recovered, %s side effects queued", recovered, queued)
     return {"recovered": recovered, "queued": queued}

@@ -125,6 +125,9 @@ class Conversion(models.Model):
     # When the side effects (roles, telling the member) finished; NULL while a sweep must still
     # (re)queue them. The conversion itself never waits for them.
     side_effects_done_at = models.DateTimeField(null=True, blank=True)
+    # When they were last queued (NULL: not queued, e.g. the broker was down): the sweep waits
+    # for a queued task's retries before queueing again.
+    side_effects_queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

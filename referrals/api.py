@@ -21,7 +21,8 @@ ERROR = inline_serializer(
     "Error", {"success": serializers.BooleanField(), "error": serializers.CharField()}
 )
 INVITE_REQUEST = inline_serializer(
-    "CreateManagedInviteRequest", {"referral_code": serializers.CharField(max_length=64)}
+    "CreateManagedInviteRequest",
+    {"referral_code": serializers.CharField(min_length=1, max_length=64, trim_whitespace=False)},
 )
 INVITE_RESPONSE = inline_serializer(
     "CreateManagedInviteResponse",

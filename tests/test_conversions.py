@@ -94,8 +94,10 @@ def complete(session_id, member):
     return onboarding.submit(session_id, member, 0, {"game": "Chess"})
 
 
-def backdate_conversions(minutes=10):
-    Conversion.objects.update(created_at=datetime.now(UTC) - timedelta(minutes=minutes))
+def backdate_conversions(minutes=11):
+    """As if the conversions had been queued `minutes` ago (the sweep waits for retries)."""
+    then = datetime.now(UTC) - timedelta(minutes=minutes)
+    Conversion.objects.update(created_at=then, side_effects_queued_at=then)
 
 
 def test_a_broker_that_is_down_leaves_exactly_one_conversion_and_the_sweep_gives_the_roles(
@@ -182,3 +184,17 @@ def test_side_effects_run_once_however_often_they_are_queued(session_id, member,
     assert conversion_side_effects_task.apply([conversion.pk]).get() is True
     assert conversion_side_effects_task.apply([conversion.pk]).get() is False
     assert discord_emulator.calls["PUT /guilds/{guild_id}/members/{user_id}/roles/{role_id}"] == 1
+
+
+def test_sweeps_during_an_outage_queue_each_conversion_once_per_retry_window(
+    session_id, member, discord_emulator, eager_celery, settings
+):
+    # given a conversion whose roles wait while Discord cannot be reached
+    record_conversion(session_id)
+    settings.DISCORD_BOT_TOKEN = ""
+    backdate_conversions()
+
+    # when the sweep runs every minute, then it queues the conversion once, not every time
+    assert sweep_conversions_task.apply().get() == {"recovered": 0, "queued": 1}
+    assert sweep_conversions_task.apply().get() == {"recovered": 0, "queued": 0}
+    assert Conversion.objects.get().side_effects_done_at is None
