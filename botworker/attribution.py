@@ -81,6 +81,7 @@ class Use:
     code: str
     seen_at: datetime
     code_sure: bool = True  # False: this link had a use here, but perhaps of another of its codes
+    was: InviteState | None = None  # the invite before this use, for a snapshot to persist
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,11 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
     arrives later than the gateway's lag. Referral roles do not have this residual.
     """
     certain, maybe = _tally(evidence, now)
-    window = [Use(code, now) for code, n in sorted(certain.items()) for _ in range(n)]
+    window = [
+        Use(code, now, was=evidence.before.get(code))
+        for code, n in sorted(certain.items())
+        for _ in range(n)
+    ]
     carry = evidence.carry
     pool = [*carry.uses, *window]
     available = None if carry.unclaimed is None else carry.unclaimed + len(window)
@@ -285,6 +290,25 @@ def _claim(pool: list[Use], mine: list[Use], count: int, *, known: bool) -> list
     if len({use.code for use in mine}) > 1:
         left = [replace(use, code_sure=False) for use in left]
     return rest + left
+
+
+def unspent(snapshot: Mapping[str, InviteState], carry: Carry) -> dict[str, InviteState]:
+    """The snapshot as if the carried uses had not happened yet, to persist.
+
+    A carried use may belong to a member whose join is not recorded; a persisted snapshot that
+    already counted it would hide that use from the next start's reconciliation. So each carried
+    use is given back: a vanished invite comes back as it was, a grown one loses the use. (A use
+    given back that was in fact claimed only makes the next window count more uses than members:
+    ambiguous, never a wrong credit.)
+    """
+    restored = dict(snapshot)
+    for use in carry.uses:
+        now = restored.get(use.code)
+        if now is None and use.was is not None:
+            restored[use.code] = use.was
+        elif now is not None and now.uses > 0:
+            restored[use.code] = InviteState(now.code, now.uses - 1, now.max_uses, now.expires_at)
+    return restored
 
 
 def snapshot_from(invites: Iterable[InviteState]) -> dict[str, InviteState]:

@@ -229,3 +229,22 @@ def test_it_has_every_join_unknown_without_a_baseline():
     # then the join is unknown and the fetch is the new baseline
     assert [d.kind for d in verdict.decisions] == ["unknown"]
     assert set(book.before) == {"a"} and book.taken_at == NOW
+
+
+def test_it_persists_a_snapshot_that_gives_back_uses_still_waiting_for_their_member():
+    # given a fetch that showed "b" consumed by a member whose GUILD_MEMBER_ADD has not come
+    book = tracker("a", "b")
+    book.observe_lag(NOW, NOW)
+    book.enqueue(join("m1", roles=("role1",)))
+    book.start_fetch(NOW)
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW, role_links={"role1": "L1"})
+    book.settle({}, verdict, NOW)
+    assert book.carry.unclaimed == 1
+
+    # when the bot would persist its snapshot (and then stop)
+    snapshot, since = book.persistable()
+
+    # then "b" is in it as it was, so the next start still sees its use, and reconciliation
+    # starts early enough to find the member who used it
+    assert snapshot == {"b": single_use("b")}
+    assert since <= NOW - book.lag

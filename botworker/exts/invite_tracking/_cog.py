@@ -281,10 +281,7 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
             (time.monotonic() - started) * 1000,
             tracker.lag.total_seconds(),
         )
-        snapshot = None
-        if tracker.before is not None and tracker.taken_at is not None:
-            snapshot = (dict(tracker.before), tracker.taken_at)
-        self._hand_over(guild, Batch(joins, verdict.decisions, inputs, snapshot))
+        self._hand_over(guild, Batch(joins, verdict.decisions, inputs, tracker.persistable()))
 
     def _log_defer(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> None:
         log.debug(
@@ -341,7 +338,7 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
             if guild_id in self._recorded and guild_id not in drained:
                 log.warning("guild=%s joins still being recorded: snapshot not persisted", guild_id)
                 continue
-            await self._save(guild_id, tracker.before, tracker.taken_at)
+            await self._save(guild_id, *(tracker.persistable() or (None, None)))
             if tracker.queue:
                 log.info(
                     "guild=%s stopping with %d join(s) queued: reconciled at the next start",

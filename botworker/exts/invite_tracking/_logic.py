@@ -23,6 +23,7 @@ from botworker.attribution import (
     Judgement,
     judge,
     next_before,
+    unspent,
     with_created,
 )
 
@@ -144,6 +145,21 @@ class GuildInvites:
         return any(q.member_id == member_id for q in self.queue) or (
             joined_at is not None and (member_id, joined_at) in self._decided
         )
+
+    def persistable(self) -> tuple[dict[str, InviteState], datetime] | None:
+        """The snapshot to persist now, and from when the next start must reconcile joins.
+
+        Carried uses are given back (see `unspent`), and the time goes back to before the
+        earliest queued join or carried use, so a restart finds every join not yet recorded.
+        """
+        if self.before is None or self.taken_at is None:
+            return None
+        since = self.taken_at
+        for use in self.carry.uses:
+            since = min(since, use.seen_at - self.lag)
+        for queued in self.queue:
+            since = min(since, queued.joined_at - timedelta(milliseconds=1))
+        return unspent(self.before, self.carry), since
 
     def invite_created(self, invite: InviteState) -> None:
         """INVITE_CREATE: into this window's baseline, or the next one's if a fetch is out."""
