@@ -138,7 +138,9 @@ def test_it_measures_the_gateway_lag_from_the_events_own_timestamps():
     assert book.lag == LAG_BOUNDS[1]  # nothing measured yet: the longest
     book.observe_lag(NOW + timedelta(seconds=0.3), NOW)
     book.observe_lag(NOW + timedelta(seconds=0.1), NOW)
-    assert book.lag == timedelta(seconds=0.8)  # the slowest, plus the margin
+    assert book.lag == timedelta(seconds=1.6)  # twice the slowest, plus the margin
+    book.observe_lag(NOW + timedelta(seconds=2), NOW)
+    assert book.lag == timedelta(seconds=5)  # a stall widens it at once
 
 
 def test_a_use_nobody_claimed_stops_blocking_once_older_than_the_lag():
@@ -154,6 +156,7 @@ def test_a_use_nobody_claimed_stops_blocking_once_older_than_the_lag():
         return book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), at, force=True)
 
     soon, later = verdict(NOW + timedelta(seconds=0.2)), verdict(NOW + timedelta(seconds=5))
+    assert book.lag < timedelta(seconds=5)
 
     # then the use blocks a decision only while its member may still be on the way
     assert [d.kind for d in soon.decisions] == ["ambiguous"]
@@ -247,4 +250,4 @@ def test_it_persists_a_snapshot_that_gives_back_uses_still_waiting_for_their_mem
     # then "b" is in it as it was, so the next start still sees its use, and reconciliation
     # starts early enough to find the member who used it
     assert snapshot == {"b": single_use("b")}
-    assert since <= NOW - book.lag
+    assert since <= NOW

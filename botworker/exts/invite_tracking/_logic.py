@@ -31,11 +31,13 @@ from botworker.attribution import (
 SETTLE_SECONDS = 3.0
 # How long an undecided member may wait for its referral role (GUILD_MEMBER_UPDATE).
 ROLE_GRACE_SECONDS = 1.0
-# The gateway's lag is measured (GUILD_MEMBER_ADD arrival minus Discord's joined_at); a use
-# seen in a fetch stops waiting for its member once this much older than the slowest recent
-# event, kept within these bounds.
-LAG_MARGIN = timedelta(seconds=0.5)
-LAG_BOUNDS = (timedelta(seconds=0.5), timedelta(seconds=10))
+# The gateway's lag is measured (GUILD_MEMBER_ADD handled minus Discord's joined_at); a use
+# seen in a fetch stops waiting for its member once older than twice the slowest recent event
+# plus a margin, within these bounds. Generous on purpose: a member whose event comes later than
+# this could be credited with another member's use, and a stalled event loop (a restart, a busy
+# machine) delays events far beyond their usual lag.
+LAG_MARGIN = timedelta(seconds=1)
+LAG_BOUNDS = (timedelta(seconds=1.5), timedelta(seconds=15))
 LAG_SAMPLES = 50
 # Recently decided (member, join time) pairs: a repeated GUILD_MEMBER_ADD is dropped.
 REMEMBERED_JOINS = 10_000
@@ -110,6 +112,7 @@ class GuildInvites:
         self._created_in_flight: list[InviteState] = []
         self._decided: OrderedDict[tuple[str, datetime], None] = OrderedDict()
         self._lags: deque[timedelta] = deque(maxlen=LAG_SAMPLES)
+        self._carry_from: datetime | None = None  # the baseline before the oldest carried use
 
     # -- events ----------------------------------------------------------------------------
 
@@ -126,11 +129,11 @@ class GuildInvites:
 
     @property
     def lag(self) -> timedelta:
-        """The gateway's lag as measured: the slowest recent event plus a margin, bounded."""
+        """The gateway's lag as measured: twice the slowest recent event plus a margin."""
         low, high = LAG_BOUNDS
         if not self._lags:
             return high
-        return min(high, max(low, max(self._lags) + LAG_MARGIN))
+        return min(high, max(low, 2 * max(self._lags) + LAG_MARGIN))
 
     def roles_updated(self, member_id: str, role_ids: frozenset[str]) -> bool:
         """GUILD_MEMBER_UPDATE for a queued member: True when the roles changed."""
@@ -149,14 +152,15 @@ class GuildInvites:
     def persistable(self) -> tuple[dict[str, InviteState], datetime] | None:
         """The snapshot to persist now, and from when the next start must reconcile joins.
 
-        Carried uses are given back (see `unspent`), and the time goes back to before the
-        earliest queued join or carried use, so a restart finds every join not yet recorded.
+        Carried uses are given back (see `unspent`), and the time goes back to the baseline
+        before the oldest carried use and before the earliest queued join, so a restart finds
+        every join not yet recorded.
         """
         if self.before is None or self.taken_at is None:
             return None
         since = self.taken_at
-        for use in self.carry.uses:
-            since = min(since, use.seen_at - self.lag)
+        if self.carry.uses and self._carry_from is not None:
+            since = min(since, self._carry_from)
         for queued in self.queue:
             since = min(since, queued.joined_at - timedelta(milliseconds=1))
         return unspent(self.before, self.carry), since
@@ -251,6 +255,11 @@ class GuildInvites:
         """Close the window: the fetch becomes the baseline; returns the joins decided."""
         decided, self.queue = self.queue, []
         self.carry = verdict.judgement.carry if verdict.judgement is not None else Carry()
+        # A carried use happened after the baseline of the window that first showed it.
+        if not self.carry.uses:
+            self._carry_from = None
+        elif self._carry_from is None or (self.taken_at and self.taken_at < self._carry_from):
+            self._carry_from = self.taken_at
         self.before = next_before(after, self._created_in_flight, now=self.fetch_sent_at)
         self.taken_at = self.fetch_sent_at
         self.deleted = {c: t for c, t in self.deleted.items() if c in self.before}
