@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from analytics.scoping import make_influencer
 from botworker.emulator import defaults as discord
 from campaigns.models import Campaign, JoinMethod, OnboardingField
+from campaigns.scoping import make_influencer
 from referrals.models import ReferralLink
 
 DEMO_CAMPAIGN = "Summer Drop (demo)"
