@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from nextcord.ext import commands
 
 
-
 def setup(bot: commands.Bot) -> None:
     """nextcord's extension entry point."""
     # Imported here, not at the top: the package's pure modules (`_logic`) must import
