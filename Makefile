@@ -16,7 +16,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 help:
 	@echo "make demo   - install, migrate, load demo data and start Invitetrail on 127.0.0.1:8000"
 	@echo "make test   - install and run the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make lint   - ruff check, format check and the import contracts (layer order)"
 
 $(VENV)/.installed: pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -46,6 +46,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

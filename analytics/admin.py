@@ -9,7 +9,7 @@ from analytics.models import (
     OnboardingSession,
     ReferralEvent,
 )
-from analytics.scoping import ScopedAdminMixin, scope_answers
+from campaigns.scoping import ScopedAdminMixin, scope_answers
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 

@@ -12,11 +12,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from analytics.models import OnboardingSession
-from analytics.privacy import client_ip
 from campaigns.models import Campaign
 from campaigns.validators import SNOWFLAKE_RE, is_snowflake
 from referrals import ratelimit
-from referrals.api import ERROR, error, read_json_object
+from referrals.http import ERROR, client_ip, error, read_json_object
 from referrals.models import ReferralLink
 
 log = logging.getLogger(__name__)

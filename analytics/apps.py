@@ -7,8 +7,11 @@ class AnalyticsConfig(AppConfig):
     verbose_name = "Analytics"
 
     def ready(self) -> None:
-        from analytics import rollups, scoping
+        from analytics import rollups
+        from analytics.conversions import side_effects_due
         from analytics.models import ReferralEvent
+        from analytics.tasks import on_side_effects_due
+        from campaigns import scoping
 
         post_save.connect(
             rollups.on_event_saved, sender=ReferralEvent, dispatch_uid="analytics-rollups"
@@ -18,3 +21,4 @@ class AnalyticsConfig(AppConfig):
         post_migrate.connect(
             scoping.ensure_influencers_group, sender=self, dispatch_uid="analytics-influencers"
         )
+        side_effects_due.connect(on_side_effects_due, dispatch_uid="analytics-side-effects")

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
@@ -22,6 +23,11 @@ from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
 from referrals.models import ReferralLink
 
 log = logging.getLogger(__name__)
+
+# Sent with `conversion_id` when a conversion's side effects should be queued. analytics.tasks
+# listens and queues its task, so this module never imports the task module; a receiver's
+# error (a broker that is down) reaches the sender.
+side_effects_due = Signal()
 
 MISSING_PERMISSIONS = 50013
 UNKNOWN_ROLE = 10011
@@ -161,12 +167,11 @@ def finish_side_effects(conversion_id: int) -> bool:
 
 
 def queue_side_effects(conversion_id: int) -> bool:
-    """Queue the side-effects task; a broker that is down (or an eager run that fails) is
-    logged, not raised: the conversion is committed and the sweep will try again."""
-    from analytics.tasks import conversion_side_effects_task
-
+    """Queue the side-effects task (through `side_effects_due`, which analytics.tasks answers);
+    a broker that is down (or an eager run that fails) is logged, not raised: the conversion is
+    committed and the sweep will try again."""
     try:
-        conversion_side_effects_task.delay(conversion_id)
+        side_effects_due.send(sender=Conversion, conversion_id=conversion_id)
     except Exception as exc:
         # Not queued after all: the next sweep may queue it at once.
         Conversion.objects.filter(pk=conversion_id).update(side_effects_queued_at=None)

@@ -16,8 +16,8 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from analytics.models import Conversion, OnboardingResponse, ReferralEvent
 from analytics.reports import Filters
-from analytics.scoping import is_influencer, scope, scope_answers
 from campaigns.models import OnboardingField
+from campaigns.scoping import is_influencer, scope, scope_answers
 
 CHUNK = 2000
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from analytics import funnel as fm
 from analytics.models import DailyRollup
 from analytics.rollups import ALL
-from analytics.scoping import scope
+from campaigns.scoping import scope
 from referrals.models import ReferralLink
 
 PLATFORMS = dict(ReferralLink.Platform.choices)

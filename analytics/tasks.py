@@ -34,6 +34,11 @@ def conversion_side_effects_task(self, conversion_id: int) -> bool:
         raise
 
 
+def on_side_effects_due(sender, conversion_id: int, **kwargs) -> None:
+    """analytics.conversions asks for a conversion's side effects: queue them."""
+    conversion_side_effects_task.delay(conversion_id)
+
+
 @shared_task(ignore_result=True)
 def sweep_conversions_task() -> dict[str, int]:
     """Celery beat: re-queue side effects that never finished, recover lost conversions."""

@@ -1,7 +1,7 @@
 """Analytics dashboards in the admin: overview, campaign page, link page and their JSON.
 
 Plain function views, mounted by `DashboardAdmin.get_urls()` behind the admin's login; each
-one checks `analytics.view_dashboard` and reads through `analytics.scoping.scope`.
+one checks `analytics.view_dashboard` and reads through `campaigns.scoping.scope`.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from django.utils import timezone
 from analytics import charts, exports, reports
 from analytics import funnel as fm
 from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
-from analytics.scoping import is_influencer, scope, scope_answers
 from campaigns.models import Campaign
+from campaigns.scoping import is_influencer, scope, scope_answers
 from referrals.models import ReferralLink
 
 RANGES = [

@@ -2,8 +2,8 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from analytics.scoping import is_influencer
 from campaigns.models import Campaign, OnboardingField
+from campaigns.scoping import is_influencer
 from referrals.roles import coverage
 
 

@@ -267,8 +267,8 @@ _LOCKOUT_MINUTES = env_int("STAFF_LOGIN_LOCKOUT_MINUTES", 30, min_value=0)
 AXES_COOLOFF_TIME = timedelta(minutes=_LOCKOUT_MINUTES) if _LOCKOUT_MINUTES else None
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "analytics.privacy.staff_login_ip"
-AXES_CLIENT_STR_CALLABLE = "analytics.privacy.staff_login_client"
+AXES_CLIENT_IP_CALLABLE = "referrals.http.staff_login_ip"
+AXES_CLIENT_STR_CALLABLE = "referrals.http.staff_login_client"
 AXES_HTTP_RESPONSE_CODE = 429
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from analytics.scoping import ScopedAdminMixin
+from campaigns.scoping import ScopedAdminMixin
 from referrals.models import ManagedInvite, OAuthJoinAttempt, ReferralLink, UntrackedHandout
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)

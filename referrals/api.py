@@ -3,23 +3,24 @@
 Errors are always `{"success": false, "error": "<plain sentence>"}` with a fitting status.
 """
 
-import json
-
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from referrals.http import (
+    ERROR,
+    error,
+    read_json_object,
+    record_visit,
+    set_visitor_cookie,
+    throttle,
+    visitor,
+)
 from referrals.invites import NoInviteAvailable, hand_out_invite
 from referrals.links import LinkUnavailable, find_live_link
-from referrals.views import record_visit, set_visitor_cookie, throttle, visitor
 
-MAX_BODY = 2048
-
-ERROR = inline_serializer(
-    "Error", {"success": serializers.BooleanField(), "error": serializers.CharField()}
-)
 INVITE_REQUEST = inline_serializer(
     "CreateManagedInviteRequest",
     {"referral_code": serializers.CharField(min_length=1, max_length=64, trim_whitespace=False)},
@@ -53,10 +54,6 @@ CAMPAIGN_RESPONSE = inline_serializer(
     },
 )
 GONE = {404: OpenApiResponse(ERROR), 410: OpenApiResponse(ERROR)}
-
-
-def error(status: int, message: str, **headers: str) -> Response:
-    return Response({"success": False, "error": message}, status=status, headers=headers)
 
 
 @extend_schema(
@@ -147,26 +144,6 @@ def create_managed_invite(request: Request) -> Response:
     if new_visitor:
         set_visitor_cookie(response, visitor_id)
     return response
-
-
-def read_json_object(request: Request, example: str = "{…}") -> tuple[dict, str]:
-    """({…}, "") from a small JSON object body, or ({}, what is wrong with it)."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_BODY or len(request.body) > MAX_BODY:
-        return {}, f"The request body is too large (at most {MAX_BODY} bytes)."
-    raw = request.body
-    if not raw.strip():
-        return {}, f"The request body is empty: send {example}."
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return {}, f"The request body is not valid JSON: send {example}."
-    if not isinstance(body, dict):
-        return {}, f"The request body must be a JSON object: {example}."
-    return body, ""
 
 
 def read_referral_code(request: Request) -> tuple[str, str]:

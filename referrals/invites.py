@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -34,6 +35,10 @@ INVITE_CODE_RE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
 # At most this many invites are created for one campaign in one top-up run.
 TOP_UP_BATCH = 10
 Status = ManagedInvite.Status
+
+# Sent after commit with `campaign_id` when a handout drew on a campaign's pools. The task
+# module (above this one) listens and queues the top-up, so this module never imports it.
+pool_drawn = Signal()
 
 
 class NoInviteAvailable(Exception):
@@ -79,7 +84,7 @@ def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
             )
         except DiscordError as exc:
             return _fallback(link, visitor_id, f"{exc.__class__.__name__}: {exc}")
-    transaction.on_commit(lambda: _queue_top_up(campaign.pk))
+    transaction.on_commit(lambda: pool_drawn.send(sender=Campaign, campaign_id=str(campaign.pk)))
     log.info(
         "invite %s assigned to link %s (campaign %s)",
         invite.discord_invite_code,
@@ -306,9 +311,3 @@ def _parse_time(value) -> datetime | None:
         return parse_datetime(value)
     except ValueError:
         return None
-
-
-def _queue_top_up(campaign_id) -> None:
-    from referrals.tasks import top_up_pool_task
-
-    top_up_pool_task.delay(str(campaign_id))

@@ -25,7 +25,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from analytics.joins import record_oauth_join
 from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
 from campaigns.models import Campaign
 from campaigns.validators import is_snowflake
@@ -86,12 +85,17 @@ class OAuthRefused(Exception):
 
 @dataclass(frozen=True)
 class Joined:
-    """The visitor is in the guild: `created` False when they already were (nothing credited)."""
+    """The visitor is in the guild: `created` False when they already were (nothing credited).
+
+    A created join is the caller's to record (analytics.joins.record_oauth_join): the events
+    live above this module, which only speaks to Discord and keeps the attempt."""
 
     link: ReferralLink
     member_id: str
     created: bool
     channel_url: str
+    username: str = ""
+    joined_at: datetime | None = None
 
 
 # -- URLs -------------------------------------------------------------------------------------
@@ -156,9 +160,9 @@ def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
     3. Exchange the code (as the OAuth2 client), read `/users/@me`, then mark the attempt
        `joining` with the user id — before the `PUT`, so the bot, whose GUILD_MEMBER_ADD may
        arrive before Discord answers us, knows this join is ours.
-    4. `PUT /guilds/{g}/members/{u}` with the campaign's join roles: 201 → record the join
-       (exact, source oauth, keyed by Discord's `joined_at`); 204 → already a member, nothing
-       credited; a Discord error → refused with what happened.
+    4. `PUT /guilds/{g}/members/{u}` with the campaign's join roles: 201 → joined (the caller
+       records it: exact, source oauth, keyed by Discord's `joined_at`); 204 → already a
+       member, nothing credited; a Discord error → refused with what happened.
     """
     payload = _read_state(state, visitor_id)
     link = ReferralLink.objects.select_related("campaign").filter(pk=payload["l"]).first()
@@ -206,14 +210,9 @@ def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
         joined_at=joined_at
     )
     OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.JOINED)
-    record_oauth_join(
-        guild_id=campaign.guild_id,
-        member_id=user_id,
-        username=username,
-        joined_at=joined_at,
-        link_id=str(link.pk),
+    return Joined(
+        link, user_id, created=True, channel_url=url, username=username, joined_at=joined_at
     )
-    return Joined(link, user_id, created=True, channel_url=url)
 
 
 def _read_state(state: str, visitor_id: str) -> dict[str, str]:

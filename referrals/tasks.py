@@ -42,6 +42,11 @@ def delete_referral_role_task(guild_id: str, role_id: str) -> bool:
     return roles.delete_referral_role(guild_id, role_id)
 
 
+def on_pool_drawn(sender, campaign_id: str, **kwargs) -> None:
+    """A handout drew on the campaign's pools (sent after commit): refill them off the request."""
+    top_up_pool_task.delay(campaign_id)
+
+
 def on_link_saved(sender, instance: ReferralLink, created: bool, raw: bool = False, **kwargs):
     """A new link of a per-link campaign gets its role soon after commit."""
     if created and not raw and instance.campaign.uses_referral_roles:

@@ -1,23 +1,17 @@
 """Visitor-facing pages: the landing page (records the click), "Join Discord" (an invite) and
 "Join with Discord" (OAuth2 guilds.join: the redirect to Discord and the callback)."""
 
-import secrets
-
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from analytics.events import record_landing_visit, utm_parameters
-from analytics.privacy import anonymise_ip, client_ip
-from referrals import oauth, ratelimit
-from referrals.classify import CLICK, classify_visit
+from analytics.joins import record_oauth_join
+from referrals import oauth
+from referrals.http import VISITOR_COOKIE, record_visit, set_visitor_cookie, throttle, visitor
 from referrals.invites import NoInviteAvailable, hand_out_invite
 from referrals.links import LinkUnavailable, find_live_link
-
-VISITOR_COOKIE = "it_vid"
-VISITOR_COOKIE_AGE = 365 * 24 * 3600
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -138,7 +132,15 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             back_url=reverse("referrals:landing", args=[link.referral_code]) if link else "",
             invite_link=link if refused.offer_invite else None,
         )
-    if not joined.created:
+    if joined.created:
+        record_oauth_join(
+            guild_id=joined.link.campaign.guild_id,
+            member_id=joined.member_id,
+            username=joined.username,
+            joined_at=joined.joined_at,
+            link_id=str(joined.link.pk),
+        )
+    else:
         campaign = joined.link.campaign
         return render(
             request,
@@ -155,29 +157,6 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def record_visit(request: HttpRequest, link, method: str) -> tuple[str, bool]:
-    """Record one landing visit as a click or a preview; (visitor id, whether it is new).
-
-    Bots get no identity and no cookie: ("", False).
-    """
-    visit = classify_visit(method, request.META.get("HTTP_USER_AGENT"))
-    visitor_id, new_visitor = visitor(request)
-    if visit.kind != CLICK:
-        visitor_id, new_visitor = "", False
-    ip_address, ip_hash = anonymise_ip(client_ip(request))
-    record_landing_visit(
-        link,
-        visit,
-        visitor_id=visitor_id,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        referrer=request.META.get("HTTP_REFERER", ""),
-        ip_address=ip_address,
-        ip_hash=ip_hash,
-        utm=utm_parameters(request.GET),
-    )
-    return visitor_id, new_visitor
-
-
 def slow_down(request: HttpRequest, link, wait: int, back_url: str) -> HttpResponse:
     """The 429 page for a caller over its rate limit, saying when to come back."""
     response = unavailable(
@@ -191,32 +170,6 @@ def slow_down(request: HttpRequest, link, wait: int, back_url: str) -> HttpRespo
     )
     response["Retry-After"] = str(wait)
     return response
-
-
-def throttle(request: HttpRequest, link) -> int | None:
-    """Seconds to wait if this caller or this link is over its invite rate limit."""
-    return ratelimit.hit(
-        "join-ip", client_ip(request) or "unknown", settings.JOIN_RATE_LIMIT_PER_IP
-    ) or ratelimit.hit("join-link", str(link.pk), settings.JOIN_RATE_LIMIT_PER_LINK)
-
-
-def visitor(request: HttpRequest) -> tuple[str, bool]:
-    """(visitor id, whether it is new) from the first-party cookie."""
-    current = request.COOKIES.get(VISITOR_COOKIE, "")
-    if 16 <= len(current) <= 64 and current.replace("-", "").replace("_", "").isalnum():
-        return current, False
-    return secrets.token_urlsafe(18), True
-
-
-def set_visitor_cookie(response: HttpResponse, visitor_id: str) -> None:
-    response.set_cookie(
-        VISITOR_COOKIE,
-        visitor_id,
-        max_age=VISITOR_COOKIE_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=settings.SESSION_COOKIE_SECURE,
-    )
 
 
 def unavailable(

@@ -110,7 +110,7 @@ def eager_celery(settings):
 @pytest.fixture
 def influencers(bob, charlie):
     """bob and charlie as the admin knows them: staff in the Influencers group."""
-    from analytics.scoping import make_influencer
+    from campaigns.scoping import make_influencer
 
     for user in (bob, charlie):
         make_influencer(user)

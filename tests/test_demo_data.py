@@ -27,7 +27,7 @@ def test_it_creates_the_demo_world_once(db, settings):
 
 
 def test_it_lets_a_person_sign_in_as_an_influencer_in_debug(db, settings):
-    from analytics.scoping import is_influencer
+    from campaigns.scoping import is_influencer
 
     settings.DEBUG = True
     out = StringIO()

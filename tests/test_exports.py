@@ -7,7 +7,7 @@ import pytest
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from analytics.models import Conversion, OnboardingResponse
+from analytics.models import Conversion, OnboardingResponse, ReferralEvent
 from campaigns.models import OnboardingField
 from tests.analytics_support import journey
 
@@ -101,28 +101,30 @@ def test_it_refuses_an_unknown_export(client, alice):
     assert client.get(url).status_code == 404
 
 
-def test_it_streams_in_chunks_without_loading_everything(client, alice, numbers, monkeypatch):
-    from django.db.models import QuerySet
+def test_it_streams_reading_the_events_only_as_the_download_is_sent(client, alice, numbers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
 
-    from analytics import exports
-
-    chunks = []
-    real_iterator = QuerySet.iterator
-
-    def iterator(self, chunk_size=None):
-        chunks.append(chunk_size)
-        return real_iterator(self, chunk_size=chunk_size)
-
-    monkeypatch.setattr(QuerySet, "iterator", iterator)
     client.force_login(alice)
-    response = client.get(
-        reverse("admin:analytics_dashboard_export", args=["events"]), {"range": "7"}
-    )
-    assert chunks == []  # nothing is read until the response is sent
-    first = next(iter(response.streaming_content))
+    with CaptureQueriesContext(connection) as reads:
+        response = client.get(
+            reverse("admin:analytics_dashboard_export", args=["events"]), {"range": "7"}
+        )
+        answered = len(reads)
+        first = next(iter(response.streaming_content))
+        rest = b"".join(response.streaming_content)
+
+    def event_reads(queries) -> int:
+        return sum('FROM "referral_analytics"' in q["sql"] for q in queries)
+
+    # then the response is a download that has read no event when it is handed to the server
+    assert response.streaming and "attachment" in response["Content-Disposition"]
+    assert event_reads(reads.captured_queries[:answered]) == 0
+    # and reading it streams every event in the range, header first
     assert first.startswith(b"created_at,event_type")
-    b"".join(response.streaming_content)
-    assert chunks == [exports.CHUNK]
+    assert event_reads(reads.captured_queries[answered:]) >= 1
+    rows = list(csv.reader(io.StringIO((first + rest).decode())))
+    assert len(rows) - 1 == ReferralEvent.objects.count() > 0
 
 
 def test_no_cell_can_start_a_formula_in_a_spreadsheet(client, alice, campaign, bob_link):

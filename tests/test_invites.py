@@ -12,6 +12,7 @@ from referrals.models import ManagedInvite, UntrackedHandout
 from tests.test_classify import WINDOWS_CHROME
 
 CREATE_ROUTE = "POST /channels/*/invites"
+CREATE_ROUTE_NAME = "POST /channels/{channel_id}/invites"
 
 
 @pytest.fixture(autouse=True)
@@ -70,14 +71,36 @@ def test_it_fills_the_pool_to_the_campaigns_size(campaign, discord_emulator):
     )
 
 
-def test_a_pooled_invite_is_handed_out_without_calling_discord(client, bob_link, discord_emulator):
+def calls_since(emulator, before: dict[str, int]) -> dict[str, int]:
+    """The local Discord's REST calls by route since `before` (one of its `calls` readings)."""
+    now = emulator.calls
+    return {
+        route: n - before.get(route, 0) for route, n in now.items() if n != before.get(route, 0)
+    }
+
+
+def test_a_pooled_invite_is_handed_out_without_calling_discord(
+    client, bob_link, discord_emulator, django_capture_on_commit_callbacks, eager_celery
+):
+    # Given a full pool
     top_up_pool(bob_link.campaign_id)
-    discord_emulator.call(discord_emulator.faults.inject_failure, CREATE_ROUTE, count=None)
+    pooled = set(ManagedInvite.objects.filter(status="pooled").values_list("pk", flat=True))
+    before = discord_emulator.calls
 
-    response = join(client, bob_link)
+    # When a visitor presses "Join Discord", and then what it queued after commit runs too
+    with django_capture_on_commit_callbacks(execute=False) as after_commit:
+        response = join(client, bob_link)
+    during_the_request = calls_since(discord_emulator, before)
+    for callback in after_commit:
+        callback()
 
-    assert response.status_code == 302
-    assert ManagedInvite.objects.filter(status="assigned", referral_link=bob_link).count() == 1
+    # Then the visitor got one of the pooled invites without a single Discord call
+    assert response.status_code == 302 and during_the_request == {}
+    handed = ManagedInvite.objects.get(status="assigned", referral_link=bob_link)
+    assert handed.pk in pooled and response["Location"] == handed.discord_invite_url
+    # and after commit the only Discord call is the top-up replacing the invite it took
+    assert calls_since(discord_emulator, before) == {CREATE_ROUTE_NAME: 1}
+    assert ManagedInvite.objects.filter(status="pooled").count() == len(pooled)
     assert UntrackedHandout.objects.count() == 0
 
 

@@ -10,13 +10,19 @@ from campaigns.models import Campaign
 from referrals.models import ManagedInvite, ReferralLink
 
 
-def test_it_refuses_a_duplicate_referral_code(bob_link, charlie):
-    # Given a link with a code, when another link is saved with the same code
+def test_it_keeps_a_links_code_and_counters_when_a_copy_claims_its_code(bob_link, charlie):
+    # Given a link with a click, when another link is saved with the same code
+    ReferralLink.objects.filter(pk=bob_link.pk).update(clicks=1)
     clone = ReferralLink(campaign=bob_link.campaign, influencer=charlie, title="Copy")
     clone.referral_code = bob_link.referral_code
-    # then the unique index refuses it
     with pytest.raises(IntegrityError), transaction.atomic():
         clone.save()
+    # then the code still leads to the original link alone, its count intact
+    assert list(
+        ReferralLink.objects.filter(referral_code=bob_link.referral_code).values_list(
+            "influencer__username", "clicks"
+        )
+    ) == [("bob", 1)]
 
 
 @pytest.mark.parametrize("counter", ["clicks", "conversions"])
@@ -54,6 +60,7 @@ def test_it_keeps_one_answer_per_member_and_field(campaign):
         OnboardingResponse.objects.create(
             campaign=campaign, discord_user_id="2" * 18, field_key="game", value="Go"
         )
+    assert list(OnboardingResponse.objects.values_list("value", flat=True)) == ["Chess"]
 
 
 def test_it_refuses_an_assigned_invite_without_a_link(campaign):
@@ -66,11 +73,14 @@ def test_it_refuses_an_assigned_invite_without_a_link(campaign):
             channel_id=campaign.channel_id,
             status=ManagedInvite.Status.ASSIGNED,
         )
+    assert not ManagedInvite.objects.exists()
 
 
 def test_it_refuses_an_invite_lifetime_outside_discords_range(campaign):
     with pytest.raises(IntegrityError), transaction.atomic():
         Campaign.objects.filter(pk=campaign.pk).update(invite_max_age_seconds=604_801)
+    campaign.refresh_from_db()
+    assert campaign.invite_max_age_seconds <= 604_800
 
 
 def test_it_rejects_a_malformed_snowflake_in_the_form(campaign):
@@ -87,10 +97,20 @@ def test_it_protects_a_link_with_history_from_deletion(bob_link):
     ReferralEvent.objects.create(link=bob_link, event_type="click")
     with pytest.raises(ProtectedError):
         bob_link.delete()
+    assert ReferralLink.objects.filter(pk=bob_link.pk).exists()
 
 
-def test_it_builds_the_referral_url_from_the_public_base_url(bob_link, settings):
-    assert bob_link.referral_url == f"{settings.PUBLIC_BASE_URL}/r/{bob_link.referral_code}"
+def test_the_referral_url_a_manager_copies_opens_the_links_landing_page(
+    campaign, bob, client, settings
+):
+    # given the site's public address, when a link is created
+    settings.PUBLIC_BASE_URL = "https://join.example.com"
+    link = ReferralLink.objects.create(campaign=campaign, influencer=bob, title="Bob")
+    # then its URL is on that address, and its path is the link's landing page
+    base, _, path = link.referral_url.partition("://join.example.com")
+    assert base == "https" and path.startswith("/r/")
+    response = client.get(path, HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0) Chrome/120.0")
+    assert response.status_code == 200 and "Join the launch" in response.content.decode()
 
 
 def test_campaign_state_follows_its_dates(campaign):
@@ -119,3 +139,4 @@ def test_it_refuses_an_unknown_join_method(campaign):
     campaign.join_method = "pigeon"
     with pytest.raises(IntegrityError), transaction.atomic():
         campaign.save()
+    assert Campaign.objects.get(pk=campaign.pk).join_method != "pigeon"

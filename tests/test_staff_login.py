@@ -4,7 +4,7 @@ the lockout."""
 from axes.models import AccessAttempt
 from django.test import Client
 
-from analytics.scoping import make_influencer
+from campaigns.scoping import make_influencer
 
 HOME = "203.0.113.7"
 ELSEWHERE = "198.51.100.7"

@@ -17,10 +17,15 @@ from django.utils import timezone
 
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
 from analytics.rollups import rebuild_link_counters
-from botworker.emulator import defaults as discord
-from campaigns.management.commands.demo_data import DEMO_CAMPAIGN
+from botworker.management.devonly import require
+from campaigns.management.demo import DEMO_CAMPAIGN
 from campaigns.models import Campaign
 from referrals.models import ReferralLink
+
+try:
+    from botworker.emulator import defaults as discord
+except ModuleNotFoundError:  # installed from the wheel, which leaves the local Discord out
+    discord = None
 
 Event = ReferralEvent.EventType
 DEVICES = [("mobile", 6), ("desktop", 3), ("tablet", 1)]
@@ -59,6 +64,7 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=30, help="How many days back (≤ 90).")
 
     def handle(self, *args, days: int, **options) -> None:
+        require(discord, "demo_activity")
         campaign = Campaign.objects.filter(campaign_name=DEMO_CAMPAIGN).first()
         if campaign is None:
             raise CommandError("No demo campaign: run `manage.py demo_data` first.")

@@ -1,11 +1,19 @@
 """Invite tracking: snapshots of each guild's invites, and every join attributed from them."""
 
-from nextcord.ext import commands
+from __future__ import annotations
 
-from ._cog import InviteTracking
+from typing import TYPE_CHECKING
 
-__all__ = ["InviteTracking", "setup"]
+if TYPE_CHECKING:
+    from nextcord.ext import commands
+
+
+__all__ = ["setup"]
 
 
 def setup(bot: commands.Bot) -> None:
+    # Imported here, not at the top: the package's pure modules (`_logic`) must import
+    # without Django, and the cog needs the apps' models.
+    from ._cog import InviteTracking
+
     bot.add_cog(InviteTracking(bot))

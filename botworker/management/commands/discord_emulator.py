@@ -13,8 +13,13 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from botworker.emulator import Emulator, defaults
-from botworker.emulator.faults import parse_rate
+from botworker.management.devonly import require
+
+try:
+    from botworker.emulator import Emulator, defaults
+    from botworker.emulator.faults import parse_rate
+except ModuleNotFoundError:  # installed from the wheel, which leaves the local Discord out
+    Emulator = defaults = parse_rate = None
 
 
 class Command(BaseCommand):
@@ -29,7 +34,9 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
         parser.add_argument("--port", type=int, default=8100, help="port to bind (8100; 0: any)")
         parser.add_argument(
-            "--token", default=defaults.BOT_TOKEN, help="the bot token accepted (the default's)"
+            "--token",
+            default=defaults.BOT_TOKEN if defaults else "",
+            help="the bot token accepted (the default's)",
         )
         parser.add_argument(
             "--no-seed", action="store_true", help="start empty instead of the demo guild"
@@ -81,6 +88,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
+        require(defaults, "discord_emulator")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
         rate = str(options["rate_limit"])
         try:

@@ -15,8 +15,13 @@ import urllib.request
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from botworker.emulator import defaults as discord
+from botworker.management.devonly import require
 from referrals.models import ReferralLink
+
+try:
+    from botworker.emulator import defaults as discord
+except ModuleNotFoundError:  # installed from the wheel, which leaves the local Discord out
+    discord = None
 
 HOST = "127.0.0.1"
 
@@ -34,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--discord-port", type=int, default=8100)
 
     def handle(self, *args, web_port: int, discord_port: int, **options) -> None:
+        require(discord, "rundemo")
         self.children: list[tuple[str, subprocess.Popen]] = []
         env = self.child_env(web_port, discord_port)
         signal.signal(signal.SIGTERM, _interrupt)

@@ -10,7 +10,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from botworker.simulation import DropOff, SimulationOptions, render_table, run_simulation
+from botworker.management.devonly import require
+
+try:
+    from botworker.simulation import DropOff, SimulationOptions, render_table, run_simulation
+except ModuleNotFoundError:  # installed from the wheel, which leaves the simulator out
+    DropOff = SimulationOptions = render_table = run_simulation = None
 
 
 class Command(BaseCommand):
@@ -150,6 +155,7 @@ class Command(BaseCommand):
         a("--no-progress", action="store_true", help="no progress bar")
 
     def handle(self, *args, **o) -> None:
+        require(run_simulation, "simulate")
         # Request and bot logs would bury the table; warnings still show.
         for name in ("referrals", "analytics", "botworker", "celery", "django"):
             logging.getLogger(name).setLevel(logging.WARNING)

@@ -8,12 +8,18 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from analytics.scoping import make_influencer
-from botworker.emulator import defaults as discord
+from botworker.management.devonly import require
+from campaigns.management.demo import DEMO_CAMPAIGN
 from campaigns.models import Campaign, JoinMethod, OnboardingField
+from campaigns.scoping import make_influencer
 from referrals.models import ReferralLink
 
-DEMO_CAMPAIGN = "Summer Drop (demo)"
+try:
+    from botworker.emulator import defaults as discord
+except ModuleNotFoundError:  # installed from the wheel, which leaves the local Discord out
+    discord = None
+
+
 DEMO_ADMIN = ("admin", "invitetrail-demo")
 
 FIELDS = [
@@ -50,6 +56,7 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
+        require(discord, "demo_data")
         campaign = self.campaign()
         self.fields(campaign)
         links = self.links(campaign)
