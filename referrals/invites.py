@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count
 from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -225,9 +226,14 @@ def _pool_shortfalls(campaign: Campaign) -> list[tuple[ReferralLink | None, int]
             .distinct()
             .select_related("campaign")
         )
+        ready = dict(
+            usable.filter(referral_link__in=hot)
+            .values_list("referral_link")
+            .annotate(n=Count("pk"))
+            .values_list("referral_link", "n")
+        )
         for link in hot:
-            own = usable.filter(referral_link=link).count()
-            shortfalls.append((link, settings.LINK_POOL_SIZE - own))
+            shortfalls.append((link, settings.LINK_POOL_SIZE - ready.get(link.pk, 0)))
     return [(owner, missing) for owner, missing in shortfalls if missing > 0]
 
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from analytics.joins import (
-    attribution_inputs,
     link_oauth_join,
     record_join,
     record_leave,
@@ -13,6 +12,7 @@ from analytics.joins import (
     recorded_members,
 )
 from analytics.models import OnboardingSession, ReferralEvent
+from referrals.evidence import attribution_inputs
 from referrals.models import ManagedInvite, OAuthJoinAttempt
 
 GUILD = "1300000000000000100"

@@ -25,13 +25,10 @@ import nextcord
 from django.utils import timezone
 from nextcord.ext import commands
 
-from analytics.joins import (
-    attribution_inputs,
-    link_oauth_join,
-    record_leave,
-)
+from analytics.joins import link_oauth_join, record_leave
 from botworker.attribution import UNKNOWN, Decision, snapshot_from
 from botworker.sync import run_sync, run_sync_joins
+from referrals.evidence import attribution_inputs
 
 from ._logic import (
     ROLE_GRACE_SECONDS,

@@ -17,10 +17,11 @@ from datetime import datetime
 import nextcord
 from nextcord.ext import commands
 
-from analytics.joins import AttributionInputs, record_joins
+from analytics.joins import record_joins
 from botworker.attribution import Decision, InviteState
 from botworker.snapshots import save_snapshot
 from botworker.sync import run_sync_joins
+from referrals.evidence import AttributionInputs
 
 from ._logic import PendingJoin
 

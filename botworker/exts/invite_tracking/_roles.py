@@ -16,8 +16,9 @@ import nextcord
 from django.utils import timezone
 from nextcord.ext import commands
 
-from analytics.joins import ReferralRole, record_return_visit, referral_roles
+from analytics.joins import record_return_visit
 from botworker.sync import run_sync
+from referrals.evidence import ReferralRole, referral_roles
 
 if TYPE_CHECKING:
     from ._logic import GuildInvites

@@ -8,9 +8,9 @@ import nextcord
 from django.conf import settings
 from nextcord.ext import commands
 
-from analytics.joins import referral_roles
 from botworker._queries import live_campaigns
 from botworker.sync import run_sync
+from referrals.evidence import referral_roles
 
 from ._logic import NEEDED, Report, RoleInfo, build_report
 

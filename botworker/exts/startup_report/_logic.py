@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from botworker._queries import CampaignInfo
+from referrals.roles import GUILD_ROLE_LIMIT
 
 # Guild-wide permissions the bot needs, in report order, with what a missing one breaks.
 NEEDED = {
@@ -21,7 +22,6 @@ NEEDED = {
 }
 MANAGE_ROLES = ("Manage Roles", "campaign roles cannot be assigned on conversion")
 REFERRAL_ROLES_NEED = "Manage Roles (referral roles: invites cannot carry a link's role)"
-GUILD_ROLE_LIMIT = 250
 
 
 @dataclass(frozen=True)
