@@ -77,7 +77,7 @@ def record_join(
     (funnel, leaderboards, link pages), while the member stays credited to no link: their
     session, answers and conversion are unattributed.
     """
-    link = ReferralLink.objects.filter(pk=link_id).select_related("campaign").first()
+    link = ReferralLink.objects.filter(pk=link_id).select_related("campaign", "influencer").first()
     credited = link
     if link is None and credit_link_id:
         credited = ReferralLink.objects.filter(pk=credit_link_id).select_related("campaign").first()

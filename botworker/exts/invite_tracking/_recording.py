@@ -58,38 +58,46 @@ class Recording:
     async def _recorder(self, guild: nextcord.Guild, queue: asyncio.Queue[Batch]) -> None:
         """Record batches in the order they were decided, each before its snapshot is
         persisted: a crash in between leaves joins that the next start reconciles, never joins
-        that no snapshot window covers."""
+        that no snapshot window covers. Batches that queued up while one was being written are
+        written together (one transaction, one wait for SQLite's write lock), so a burst costs
+        the recorder one round per write, not one per fetch."""
         while True:
-            batch = await queue.get()
+            group = [await queue.get()]
+            while not queue.empty():
+                group.append(queue.get_nowait())
             started = time.monotonic()
             try:
-                await self._record(guild, batch.joins, batch.decisions, batch.inputs)
+                await self._record(guild, group)
                 log.debug(
-                    "guild=%s batch of %d recorded in %.0f ms (%d waiting)",
+                    "guild=%s %d batch(es), %d join(s) recorded in %.0f ms (%d waiting)",
                     guild.id,
-                    len(batch.joins),
+                    len(group),
+                    sum(len(b.joins) for b in group),
                     (time.monotonic() - started) * 1000,
                     queue.qsize(),
                 )
-                if batch.snapshot is not None:
-                    await self._save(guild.id, *batch.snapshot)
-                self.bot.dispatch("invite_snapshot", guild.id)
+                # Snapshots are cumulative: the newest one covers what the others did.
+                latest = next((b.snapshot for b in reversed(group) if b.snapshot), None)
+                if latest is not None:
+                    await self._save(guild.id, *latest)
+                for _ in group:
+                    self.bot.dispatch("invite_snapshot", guild.id)
             except Exception:
-                log.exception("guild=%s recording a batch failed", guild.id)
+                log.exception("guild=%s recording %d batch(es) failed", guild.id, len(group))
             finally:
-                queue.task_done()
+                for _ in group:
+                    queue.task_done()
 
-    async def _record(
-        self,
-        guild: nextcord.Guild,
-        joins: list[PendingJoin],
-        decisions: list[Decision],
-        inputs: AttributionInputs | None,
-    ) -> None:
-        """Record a batch's joins in one unit of work, then tell the other extensions."""
-        if not joins:
+    async def _record(self, guild: nextcord.Guild, group: list[Batch]) -> None:
+        """Record the batches' joins in one unit of work, then tell the other extensions."""
+        items = [
+            (join, decision, batch.inputs)
+            for batch in group
+            for join, decision in zip(batch.joins, batch.decisions, strict=True)
+        ]
+        if not items:
             return
-        batch = [
+        rows = [
             {
                 "guild_id": str(guild.id),
                 "member_id": join.member_id,
@@ -102,13 +110,13 @@ class Recording:
                 "rejoin_flag": join.rejoin_flag,
                 "credit_link_id": decision.credit_link,
             }
-            for join, decision in zip(joins, decisions, strict=True)
+            for join, decision, _ in items
         ]
         try:
-            outcomes = await run_sync_joins(record_joins, batch)
+            outcomes = await run_sync_joins(record_joins, rows)
         except Exception as exc:
-            outcomes = [exc] * len(joins)
-        for join, decision, outcome in zip(joins, decisions, outcomes, strict=True):
+            outcomes = [exc] * len(items)
+        for (join, decision, inputs), outcome in zip(items, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 log.error(
                     "guild=%s join of member %s (%s) not recorded: %s",
