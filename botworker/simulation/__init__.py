@@ -1,10 +1,11 @@
 """`manage.py simulate`: the whole product under synthetic load, scored against ground truth.
 
-`run_simulation(options)` starts a fresh database, the web app, the local Discord and the bot
-in this process (Celery tasks run eagerly, as on the embedded defaults), creates campaigns and
-links, drives visitors through the funnel and returns the report as a dict (see `report.py`).
-Modules: `environment` (the deployment), `botrunner` (the bot's thread), `world` (campaigns and
-links), `visitors` (the driver), `metrics` and `report` (figures and scoring).
+`run_simulation(options)` starts a fresh database, the web app and the local Discord in this
+process and the bot in a process of its own, as production runs it (Celery tasks run eagerly, as
+on the embedded defaults), creates campaigns and links, drives visitors through the funnel and
+returns the report as a dict (see `report.py`). Modules: `environment` (the deployment),
+`botrunner` and `botchild` (the bot's process), `world` (campaigns and links), `visitors` (the
+driver), `metrics` and `report` (figures and scoring).
 """
 
 from __future__ import annotations

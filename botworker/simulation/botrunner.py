@@ -1,28 +1,47 @@
-"""The production bot on its own thread and event loop, and a board its events are posted to.
+"""The production bot in a process of its own, and a board its events are posted to.
 
-Visitors are driven from ordinary threads; they wait for what the bot did (a join recorded, a
-welcome posted, an interaction answered) on `EventBoard`, which the bot's listeners fill as the
-events happen. Nothing here sleeps to "let things settle".
+Production runs the bot as its own process (`manage.py runbot`) beside the web app. On a thread
+of the driver's process it would share one interpreter lock with the web app, the visitors and
+the local Discord, and a run at 10 joins/s would measure that contention, not the bot. So the bot
+runs in a child process (`botchild`) on the run's database and local Discord; visitors are
+driven from ordinary threads and wait for what the bot did (a join recorded, a welcome posted,
+an interaction answered) on `EventBoard`, which the child's reports fill as the events happen.
+Nothing here sleeps to "let things settle".
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
+import json
+import logging
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-import nextcord
-from asgiref.sync import SyncToAsync
 from django.conf import settings
 from django.db import connections
 
-from botworker.bot import InvitetrailBot, build_bot
-from config.celery import offload_eager_tasks
+from . import botchild
+from .botchild import KINDS
+
+log = logging.getLogger("botworker.simulation")
+
+# What the child needs to reach this run's database, local Discord and embedded services.
+SHARED_SETTINGS = (
+    "REDIS_URL",
+    "CACHES",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "DISCORD_API_BASE",
+    "DISCORD_BOT_TOKEN",
+    "DISCORD_INVITE_BASE",
+    "DISCORD_CLIENT_ID",
+    "DISCORD_CLIENT_SECRET",
+    "PUBLIC_BASE_URL",
+)
 
 
 @dataclass
@@ -44,13 +63,14 @@ class EventBoard:
         with self._lock:
             return self._slots.setdefault((kind, key), _Slot(threading.Event()))
 
-    def post(self, kind: str, key: str, value: Any = None) -> None:
-        """Record the first occurrence (a duplicate GUILD_MEMBER_ADD must not move the time)."""
+    def post(self, kind: str, key: str, value: Any = None, at: float | None = None) -> None:
+        """Record the first occurrence (a duplicate GUILD_MEMBER_ADD must not move the time);
+        `at`: when it happened (`time.monotonic()`, also in another process), default now."""
         slot = self._slot(kind, key)
         with self._lock:
             self._posts[(kind, key)] += 1
         if not slot.event.is_set():
-            slot.at, slot.value = time.monotonic(), value
+            slot.at, slot.value = (time.monotonic() if at is None else at), value
             slot.event.set()
 
     def wait(self, kind: str, key: str, timeout: float) -> tuple[float, Any] | None:
@@ -71,103 +91,114 @@ class EventBoard:
 
 
 class BotRunner:
-    """Starts, stops and restarts `build_bot()` — all extensions, as `runbot` runs it."""
+    """Starts, stops and restarts the bot process — `build_bot()` with all extensions, as
+    `runbot` runs it — on this run's settings."""
 
     def __init__(self, board: EventBoard) -> None:
         self.board = board
-        self.loop = asyncio.new_event_loop()
-        self.bot: InvitetrailBot | None = None
-        self._task: asyncio.Task[None] | None = None
         self.starts = 0
         self.down_since: float | None = None
         self.down_periods: list[tuple[float, float]] = []
-        self._thread = threading.Thread(target=self.loop.run_forever, name="bot", daemon=True)
-        self._thread.start()
-
-    def _run(self, coro: Any) -> Future:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop)
+        self._process: subprocess.Popen[str] | None = None
+        self._ready = threading.Event()
+        self._reader: threading.Thread | None = None
 
     def start(self, timeout: float = 30.0) -> None:
-        """Connect and wait until the bot is ready and its first snapshot batch is done (the
-        reconciliation of joins missed while it was down is part of that batch)."""
-        self._run(self._start()).result(timeout)
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._run(self._stop()).result(timeout)
-
-    def stop_in_background(self) -> Future:
-        """Begin a graceful stop (as SIGTERM would) without blocking the caller."""
-        self.down_since = time.monotonic()
-        return self._run(self._stop())
-
-    async def _start(self) -> None:
-        offload_eager_tasks()  # a task's Discord calls never hold up the bot
-        bot = build_bot()
-        snapshot = asyncio.Event()
-        self._listen(bot, snapshot)
-        await bot.login(settings.DISCORD_BOT_TOKEN)
-        self.bot, self._task = bot, asyncio.create_task(bot.connect(reconnect=True))
-        ready = asyncio.ensure_future(snapshot.wait())
-        done, _ = await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
-        if self._task in done:
-            ready.cancel()
-            self._task.result()
-            raise RuntimeError("the bot's connection ended before it was ready")
+        """Start the child and wait until the bot is ready and its first snapshot batch is done
+        (the reconciliation of joins missed while it was down is part of that batch)."""
+        self._ready.clear()
+        process = subprocess.Popen(
+            [sys.executable, botchild.__file__],
+            cwd=botchild.ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write(json.dumps(self._config(), default=str) + "\n")
+        process.stdin.flush()
+        self._process = process
+        self._reader = threading.Thread(
+            target=self._read, args=(process.stdout,), name="bot-reports", daemon=True
+        )
+        self._reader.start()
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.1):
+            if process.poll() is not None or time.monotonic() > deadline:
+                self._end(process, 5)
+                raise RuntimeError(
+                    f"the bot did not get ready (exit status {process.returncode}); "
+                    "its log is above"
+                )
         self.starts += 1
         if self.down_since is not None:
             self.down_periods.append((self.down_since, time.monotonic()))
             self.down_since = None
 
-    def _listen(self, bot: nextcord.Client, snapshot: asyncio.Event) -> None:
-        board = self.board
+    @staticmethod
+    def _config() -> dict[str, Any]:
+        levels = {  # the loggers the driver set a level on, quietened or turned up
+            name: logger.level
+            for name, logger in logging.root.manager.loggerDict.items()
+            if isinstance(logger, logging.Logger) and logger.level != logging.NOTSET
+        }
+        shared = {name: getattr(settings, name, None) for name in SHARED_SETTINGS}
+        shared["DATABASES"] = {"default": dict(connections["default"].settings_dict)}
+        return {"settings": shared, "log_levels": levels}
 
-        async def on_invite_snapshot(guild_id: int) -> None:
-            snapshot.set()
+    def _read(self, stream: IO[str]) -> None:
+        for line in stream:
+            try:
+                report = json.loads(line)
+            except ValueError:
+                log.warning("bot process: not a report: %.200r", line)
+                continue
+            kind = report.get("kind")
+            if kind == "ready":
+                self._ready.set()
+            elif kind in KINDS:
+                self.board.post(kind, report["key"], report["value"], report["at"])
 
-        async def on_join_recorded(guild_id: int, member_id: str, outcome: Any) -> None:
-            board.post("join_recorded", str(member_id), outcome.decision)
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stop the bot gracefully (a `stop` line, as SIGTERM stops `runbot`) and wait."""
+        process, self._process = self._process, None
+        if process is not None:
+            self._end(process, timeout)
 
-        async def on_welcome_sent(member: nextcord.Member, welcome: Any, where: Any) -> None:
-            board.post("welcome", str(member.id), (welcome.session_id, where))
+    def stop_in_background(self) -> Future:
+        """Begin a graceful stop without blocking the caller."""
+        self.down_since = time.monotonic()
+        future: Future = Future()
 
-        async def on_onboarding_answered(interaction: Any, action: Any, outcome: Any) -> None:
-            status = getattr(outcome, "status", None) if outcome is not None else "failed"
-            board.post("answered", str(interaction.id), status)
+        def stop() -> None:
+            try:
+                self.stop()
+            except Exception as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
 
-        for listener in (
-            on_invite_snapshot,
-            on_join_recorded,
-            on_welcome_sent,
-            on_onboarding_answered,
-        ):
-            bot.add_listener(listener, listener.__name__)
+        threading.Thread(target=stop, name="bot-stop", daemon=True).start()
+        return future
 
-    async def _stop(self) -> None:
-        bot, task = self.bot, self._task
-        if bot is None:
-            return
-        if not bot.is_closed():
-            await bot.close()
-        if task is not None:
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
-        self.bot = self._task = None
-
-    async def _cancel_leftovers(self) -> None:
-        """nextcord leaves rate-limit reset timers behind after close(): end them quietly."""
-        current = asyncio.current_task()
-        leftovers = [t for t in asyncio.all_tasks() if t is not current]
-        for task in leftovers:
-            task.cancel()
-        await asyncio.gather(*leftovers, return_exceptions=True)
+    def _end(self, process: subprocess.Popen[str], timeout: float) -> None:
+        if process.poll() is None and process.stdin is not None:
+            try:
+                process.stdin.write("stop\n")
+                process.stdin.close()
+            except OSError:
+                pass  # it is already gone
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the bot did not stop within %.0f s: killed", timeout)
+            process.kill()
+            process.wait(10)
+        if self._reader is not None:
+            self._reader.join(5)
 
     def shutdown(self) -> None:
-        """Stop the bot and its loop; close the ORM connection of asgiref's worker thread (or
-        PostgreSQL refuses to drop the run's database)."""
-        with contextlib.suppress(Exception):
-            self.stop()
-        SyncToAsync.single_thread_executor.submit(connections.close_all).result(10)
-        with contextlib.suppress(Exception):
-            self._run(self._cancel_leftovers()).result(10)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(10)
+        """Stop the bot process (PostgreSQL refuses to drop the run's database while its
+        connections are open)."""
+        self.stop()

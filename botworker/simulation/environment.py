@@ -1,5 +1,6 @@
-"""The simulated deployment inside one process: a fresh database, the web app on a threaded WSGI
-server, the local Discord on its own thread, and settings pointing everything at each other.
+"""The simulated deployment: a fresh database, the web app on a threaded WSGI server, the local
+Discord on its own thread, and settings pointing everything at each other (the bot, started by
+`botrunner` in a process of its own, is given the same settings).
 
 Everything binds to 127.0.0.1 on a free port. The simulator runs in its own process, so it may
 change `django.conf.settings` — but only before the first database or cache connection, which
