@@ -5,24 +5,20 @@ a join is keyed by (guild, member, join time), so a duplicated GUILD_MEMBER_ADD 
 """
 
 import logging
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import OnboardingSession, ReferralEvent
 from campaigns.models import Campaign
-from referrals.models import ManagedInvite, OAuthJoinAttempt, ReferralLink
+from referrals.models import ManagedInvite, ReferralLink
 
 log = logging.getLogger(__name__)
 
 Status = ManagedInvite.Status
 MAX_WELCOME = 2000
-# An OAuth join's GUILD_MEMBER_ADD follows the web app's `PUT` within seconds; this is ample.
-OAUTH_LINK_WINDOW = timedelta(minutes=15)
-OAUTH_JOINING = (OAuthJoinAttempt.Status.JOINING, OAuthJoinAttempt.Status.JOINED)
 
 
 @dataclass(frozen=True)
@@ -143,7 +139,7 @@ def record_join(
         decision=decision,
         campaign_id=str(campaign.pk) if campaign else None,
         link_id=str(link.pk) if link else None,
-        welcome=_welcome(campaign, link, member_id, session),
+        welcome=welcome_for(campaign, link, member_id, session),
         candidates=tuple(candidates),
     )
 
@@ -167,85 +163,7 @@ def record_joins(joins: list[dict]) -> list[JoinOutcome | Exception]:
     return outcomes
 
 
-def link_oauth_join(
-    *, guild_id: str, member_id: str, username: str, joined_at: datetime
-) -> JoinOutcome | None:
-    """The bot's side of an OAuth join: None unless the web app is adding (or just added) this
-    member with `guilds.join`; else the join, recorded once, with the welcome to post — once.
-
-    1. The attempt: this member's, in this guild, still `joining` (the web app has not heard
-       Discord's answer yet) or `joined` at exactly this join time; an older attempt never
-       claims a later (invite) rejoin.
-    2. `record_join` as exact/oauth with the same key the web app uses (guild, member, the
-       `joined_at` Discord returned): whichever side comes first records it, the other is a
-       no-op.
-    3. `welcomed_at` is claimed with a conditional update: only its winner gets a welcome, so
-       a repeated GUILD_MEMBER_ADD never welcomes twice.
-    """
-    recent = timezone.now() - OAUTH_LINK_WINDOW
-    attempt = (
-        OAuthJoinAttempt.objects.filter(
-            guild_id=guild_id, discord_user_id=member_id, created_at__gte=recent
-        )
-        .filter(
-            Q(status=OAuthJoinAttempt.Status.JOINING, joined_at__isnull=True)
-            | Q(status__in=OAUTH_JOINING, joined_at=joined_at)
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    if attempt is None:
-        return None
-    outcome = record_oauth_join(
-        guild_id=guild_id,
-        member_id=member_id,
-        username=username,
-        joined_at=joined_at,
-        link_id=str(attempt.link_id),
-    )
-    OAuthJoinAttempt.objects.filter(pk=attempt.pk, joined_at__isnull=True).update(
-        joined_at=joined_at
-    )
-    claimed = OAuthJoinAttempt.objects.filter(pk=attempt.pk, welcomed_at__isnull=True).update(
-        welcomed_at=timezone.now()
-    )
-    if not claimed:
-        return replace(outcome, welcome=None)
-    if outcome.created:
-        return outcome
-    # The web app recorded the join first: the welcome is rebuilt from what it recorded.
-    event = ReferralEvent.objects.filter(dedupe_key=join_key(guild_id, member_id, joined_at))
-    event = event.select_related("campaign", "link__influencer").first()
-    if event is None or event.campaign is None or event.metadata.get("rejoin"):
-        return outcome
-    session = OnboardingSession.objects.filter(
-        campaign=event.campaign, discord_user_id=member_id
-    ).first()
-    return replace(
-        outcome,
-        campaign_id=str(event.campaign_id),
-        link_id=str(event.link_id) if event.link_id else None,
-        welcome=_welcome(event.campaign, event.link, member_id, session),
-    )
-
-
-def record_oauth_join(
-    *, guild_id: str, member_id: str, username: str, joined_at: datetime, link_id: str
-) -> JoinOutcome:
-    """An OAuth2 `guilds.join` join: exact by construction, credited to the link the visitor
-    came from. `joined_at` must be the member's, as Discord returned it (the dedupe key)."""
-    return record_join(
-        guild_id=guild_id,
-        member_id=member_id,
-        username=username,
-        joined_at=joined_at,
-        decision="exact",
-        link_id=link_id,
-        source="oauth",
-    )
-
-
-def _welcome(
+def welcome_for(
     campaign: Campaign | None,
     link: ReferralLink | None,
     member_id: str,

@@ -8,6 +8,9 @@ class InviteSnapshot(models.Model):
     taken_at = models.DateTimeField()
     # [{"code", "uses", "max_uses", "expires_at"}]: the guild's invites when it was taken.
     invites = models.JSONField(default=list)
+    # Joins decided but not recorded (the database was unavailable), as `record_join`'s
+    # keyword arguments: recorded when it is back, or by the next start.
+    unrecorded = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.guild_id} @ {self.taken_at:%Y-%m-%d %H:%M:%S}"

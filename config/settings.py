@@ -170,6 +170,9 @@ if DISCORD_CHANNEL_URL and (
 DISCORD_OAUTH_STATE_SECONDS = env_int(
     "DISCORD_OAUTH_STATE_SECONDS", 600, min_value=30, max_value=3600
 )
+# An OAuth join attempt Discord has not answered for ("joining") claims the member's join only
+# if the join happened within this many seconds of it; later joins are invite joins.
+OAUTH_JOIN_MATCH_SECONDS = env_int("OAUTH_JOIN_MATCH_SECONDS", 300, min_value=30, max_value=3600)
 if DISCORD_CLIENT_ID and not DISCORD_CLIENT_ID.isdigit():
     raise ImproperlyConfigured(
         f"DISCORD_CLIENT_ID={DISCORD_CLIENT_ID!r} is not a Discord application id (digits only)."
@@ -221,6 +224,9 @@ LINK_POOL_SIZE = env_int("LINK_POOL_SIZE", 2, min_value=0, max_value=10)
 LINK_POOL_ACTIVE_SECONDS = env_int("LINK_POOL_ACTIVE_SECONDS", 900, min_value=60)
 # Threads the bot runs database work on (a slow unit never holds up a join decision).
 BOT_DB_THREADS = env_int("BOT_DB_THREADS", 4, min_value=1, max_value=32)
+# A join the bot decided while the database was down is kept and recorded when it is back:
+# first retry after this many seconds, doubling up to a minute.
+BOT_RECORD_RETRY_SECONDS = env_float("BOT_RECORD_RETRY_SECONDS", 5.0, min_value=0.01)
 # Abuse limits on handing out invites (COUNT/SECONDS): per client address and per link.
 JOIN_RATE_LIMIT_PER_IP = env_rate("JOIN_RATE_LIMIT_PER_IP", "10/60")
 JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")

@@ -161,7 +161,8 @@ def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
        `joining` with the user id — before the `PUT`, so the bot, whose GUILD_MEMBER_ADD may
        arrive before Discord answers us, knows this join is ours.
     4. `PUT /guilds/{g}/members/{u}` with the campaign's join roles: 201 → joined (the caller
-       records it: exact, source oauth, keyed by Discord's `joined_at`); 204 → already a
+       records it: exact, source oauth, keyed by Discord's `joined_at`; without one, the bot
+       does, from its GUILD_MEMBER_ADD); 204 → already a
        member, nothing credited; a Discord error → refused with what happened.
     """
     payload = _read_state(state, visitor_id)
@@ -206,9 +207,10 @@ def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
         )
         return Joined(link, user_id, created=False, channel_url=url)
     joined_at = _joined_at(member)
-    OAuthJoinAttempt.objects.filter(pk=attempt.pk, joined_at__isnull=True).update(
-        joined_at=joined_at
-    )
+    if joined_at is not None:
+        OAuthJoinAttempt.objects.filter(pk=attempt.pk, joined_at__isnull=True).update(
+            joined_at=joined_at
+        )
     OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.JOINED)
     return Joined(
         link, user_id, created=True, channel_url=url, username=username, joined_at=joined_at
@@ -317,11 +319,14 @@ def _add_member(
         raise _unavailable(link, down) from None
 
 
-def _joined_at(member: dict) -> datetime:
+def _joined_at(member: dict) -> datetime | None:
+    """Discord's `joined_at` for the new member: the join's key. None when unusable: the bot
+    then records the join with the time from its GUILD_MEMBER_ADD (a time made up here would be
+    a second key for the same join, and leave the bot's event to invite attribution)."""
     joined_at = parse_datetime(str(member.get("joined_at") or ""))
     if joined_at is None or timezone.is_naive(joined_at):
-        log.warning("oauth join: member object without a usable joined_at")
-        return timezone.now()
+        log.warning("oauth join: member object without a usable joined_at: the bot records it")
+        return None
     return joined_at
 
 

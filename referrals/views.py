@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from analytics.joins import record_oauth_join
+from analytics.oauth_joins import record_oauth_join
 from referrals import oauth
 from referrals.http import VISITOR_COOKIE, record_visit, set_visitor_cookie, throttle, visitor
 from referrals.invites import NoInviteAvailable, hand_out_invite
@@ -132,7 +132,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             back_url=reverse("referrals:landing", args=[link.referral_code]) if link else "",
             invite_link=link if refused.offer_invite else None,
         )
-    if joined.created:
+    if joined.created and joined.joined_at is not None:
         record_oauth_join(
             guild_id=joined.link.campaign.guild_id,
             member_id=joined.member_id,

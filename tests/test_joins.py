@@ -3,15 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
-from analytics.joins import (
-    link_oauth_join,
-    record_join,
-    record_leave,
-    record_oauth_join,
-    recorded_members,
-)
+from analytics.joins import record_join, record_leave, recorded_members
 from analytics.models import OnboardingSession, ReferralEvent
+from analytics.oauth_joins import link_oauth_join, link_offline_oauth_joins, record_oauth_join
 from referrals.evidence import attribution_inputs
 from referrals.models import ManagedInvite, OAuthJoinAttempt
 
@@ -141,8 +137,11 @@ def test_a_welcome_template_with_stray_braces_still_renders(bob_link, invite):
 # -- OAuth joins: the web app and the bot record the same join once, welcome it once ----------
 
 
-def oauth_attempt(link, status=OAuthJoinAttempt.Status.JOINING, joined_at=None):
-    return OAuthJoinAttempt.objects.create(
+def oauth_attempt(
+    link, status=OAuthJoinAttempt.Status.JOINING, joined_at=None, begun=WHEN - timedelta(seconds=2)
+):
+    """An attempt the web app began at `begun` (just before the member's join, by default)."""
+    attempt = OAuthJoinAttempt.objects.create(
         nonce=f"n{OAuthJoinAttempt.objects.count()}",
         link=link,
         guild_id=GUILD,
@@ -150,6 +149,8 @@ def oauth_attempt(link, status=OAuthJoinAttempt.Status.JOINING, joined_at=None):
         status=status,
         joined_at=joined_at,
     )
+    OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(created_at=begun)
+    return attempt
 
 
 def bot_sees(when=WHEN):
@@ -209,3 +210,43 @@ def test_an_old_oauth_join_never_claims_a_later_invite_rejoin(bob_link):
 
     # then the later join is left to invite attribution
     assert bot_sees(WHEN + timedelta(hours=1)) is None
+
+
+def test_a_stale_joining_attempt_stops_claiming_joins_after_the_bound(bob_link, settings):
+    # given an attempt Discord never answered (left `joining`), begun 10 minutes before a join
+    settings.OAUTH_JOIN_MATCH_SECONDS = 300
+    oauth_attempt(bob_link, begun=WHEN - timedelta(minutes=10))
+
+    # then that join is left to invite attribution
+    assert bot_sees() is None
+    # while a join within the bound is the attempt's
+    assert bot_sees(WHEN - timedelta(minutes=6)).created
+
+
+def test_an_oauth_join_without_a_join_time_is_still_linked_not_left_to_invites(bob_link):
+    # given the web app added the member, but Discord's answer had no usable joined_at
+    oauth_attempt(bob_link, OAuthJoinAttempt.Status.JOINED, begun=timezone.now())
+
+    # when the bot sees the member without a join time either
+    outcome = link_oauth_join(guild_id=GUILD, member_id=MEMBER, username="n", joined_at=None)
+
+    # then the join is the OAuth one: exact, for bob's link, welcomed
+    assert outcome.created and outcome.welcome is not None
+    event = ReferralEvent.objects.get(event_type="discord_join")
+    assert (event.link, event.metadata["source"]) == (bob_link, "oauth")
+
+
+def test_offline_oauth_joins_are_linked_and_welcomed_once_across_restarts(bob_link):
+    # given an OAuth join the web app recorded while the bot was away (nobody welcomed it)
+    oauth_attempt(bob_link, OAuthJoinAttempt.Status.JOINED, WHEN)
+    web_records(bob_link)
+    others = [("1300000000000007777", "other", WHEN)]
+
+    # when the bot starts and reconciles, twice
+    first = link_offline_oauth_joins(GUILD, [(MEMBER, "newbie", WHEN), *others])
+    second = link_offline_oauth_joins(GUILD, [(MEMBER, "newbie", WHEN), *others])
+
+    # then only the OAuth member is taken out of invite attribution, welcomed the first time
+    assert set(first) == set(second) == {MEMBER}
+    assert first[MEMBER].welcome is not None and second[MEMBER].welcome is None
+    assert ReferralEvent.objects.filter(event_type="discord_join").count() == 1

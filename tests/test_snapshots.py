@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 
 from botworker.attribution import InviteState
-from botworker.snapshots import load_snapshot, save_snapshot
+from botworker.snapshots import load_snapshot, load_unrecorded, save_snapshot, save_unrecorded
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 GUILD = "1300000000000000100"
@@ -26,3 +26,23 @@ def test_a_newer_snapshot_replaces_the_old_one(db):
 
 def test_an_unknown_guild_has_no_snapshot(db):
     assert load_snapshot("1300000000000000999") is None
+
+
+def test_joins_kept_unrecorded_are_saved_with_the_snapshot_and_read_back(db):
+    kept = {
+        "guild_id": GUILD,
+        "member_id": "1300000000000000777",
+        "username": "hana",
+        "joined_at": T0,
+        "decision": "exact",
+        "invite_code": "abc",
+        "link_id": None,
+        "candidates": ("abc",),
+        "rejoin_flag": False,
+        "credit_link_id": None,
+    }
+    save_snapshot(GUILD, {}, T0, [kept])
+    assert load_unrecorded(GUILD) == [kept]
+    assert save_unrecorded(GUILD, []) is True
+    assert load_unrecorded(GUILD) == []
+    assert load_snapshot(GUILD) == ({}, T0)

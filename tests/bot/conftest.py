@@ -51,8 +51,9 @@ def _no_persisted_snapshots():
         import redis
 
         client = redis.Redis.from_url(settings.REDIS_URL)
-        for key in client.scan_iter("invitetrail:snapshot:*"):
-            client.delete(key)
+        for pattern in ("invitetrail:snapshot:*", "invitetrail:unrecorded:*"):
+            for key in client.scan_iter(pattern):
+                client.delete(key)
     yield
 
 

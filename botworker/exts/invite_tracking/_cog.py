@@ -15,7 +15,6 @@ joins queue up and share the next fetch. Dispatches, for other extensions and te
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import replace
@@ -25,7 +24,7 @@ import nextcord
 from django.utils import timezone
 from nextcord.ext import commands
 
-from analytics.joins import link_oauth_join, record_leave
+from analytics.joins import record_leave
 from botworker.attribution import UNKNOWN, Decision, snapshot_from
 from botworker.sync import run_sync, run_sync_joins
 from referrals.evidence import attribution_inputs
@@ -38,17 +37,21 @@ from ._logic import (
     Verdict,
     invite_state,
 )
+from ._oauth import OAuthJoins
 from ._reconcile import Reconciliation
 from ._recording import Batch, Recording
 from ._roles import ReferralRoles, role_ids
+from ._shutdown import Shutdown
+from ._unrecorded import Unrecorded
 
 log = logging.getLogger("botworker.invite_tracking")
 
 FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
-SHUTDOWN_GRACE_SECONDS = 10.0
 
 
-class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
+class InviteTracking(
+    Recording, Unrecorded, OAuthJoins, Reconciliation, ReferralRoles, Shutdown, commands.Cog
+):
     """Works out which invite each new member used and records the join."""
 
     def __init__(self, bot: commands.Bot) -> None:
@@ -59,6 +62,10 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
         # Decided batches wait here for their recorder, so the next fetch need not wait for them.
         self._recorded: dict[int, asyncio.Queue[Batch]] = {}
         self._recorders: dict[int, asyncio.Task[None]] = {}
+        # Joins decided but not recorded (database unavailable), by (member, join time).
+        self._kept: dict[int, dict[tuple[str, str], dict]] = {}
+        self._kept_changed: set[int] = set()
+        self._retries: dict[int, asyncio.Task[None]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._early: dict[int, list[PendingJoin]] = {}
         self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
@@ -69,7 +76,7 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
             hooks.append(self.shutdown)
 
     def cog_unload(self) -> None:
-        for task in [*self._workers.values(), *self._recorders.values()]:
+        for task in [*self._workers.values(), *self._recorders.values(), *self._retries.values()]:
             task.cancel()
         self.stop_background()
 
@@ -131,7 +138,7 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
         )
         self.arriving.add(join.member_id)
         try:
-            if member.joined_at is not None and await self._linked_to_oauth(member, join):
+            if await self.linked_to_oauth(member, join):
                 return
         finally:
             self.arriving.discard(join.member_id)
@@ -142,29 +149,6 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
         if tracker is not None and member.joined_at is not None:
             tracker.observe_lag(now, member.joined_at)
         self._enqueue(member.guild.id, [join])
-
-    async def _linked_to_oauth(self, member: nextcord.Member, join: PendingJoin) -> bool:
-        try:
-            outcome = await run_sync_joins(
-                link_oauth_join,
-                guild_id=str(member.guild.id),
-                member_id=join.member_id,
-                username=join.username,
-                joined_at=join.joined_at,
-            )
-        except Exception:
-            log.exception(
-                "guild=%s member=%s OAuth join not linked: attributing it from invites",
-                member.guild.id,
-                join.member_id,
-            )
-            return False
-        if outcome is None:
-            return False
-        self.bot.dispatch("join_recorded", member.guild.id, join.member_id, outcome)
-        if outcome.welcome is not None:
-            self.bot.dispatch("member_attributed", member, outcome)
-        return True
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: nextcord.RawMemberRemoveEvent) -> None:
@@ -310,38 +294,6 @@ class InviteTracking(Recording, Reconciliation, ReferralRoles, commands.Cog):
             except TimeoutError:
                 return False
         return True
-
-    # -- shutdown --------------------------------------------------------------------------
-
-    async def shutdown(self) -> None:
-        """Let each guild finish the batch in progress, stop the workers, persist snapshots."""
-        self._stopping = True
-        for guild_id, lock in self._units.items():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lock.acquire(), SHUTDOWN_GRACE_SECONDS)
-                lock.release()
-            self._wake[guild_id].set()
-        for task in self._workers.values():
-            task.cancel()
-        self.stop_background()
-        drained = set()
-        for guild_id, queue in self._recorded.items():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(queue.join(), SHUTDOWN_GRACE_SECONDS)
-                drained.add(guild_id)
-        for task in self._recorders.values():
-            task.cancel()
-        for guild_id, tracker in self.guilds.items():
-            if guild_id in self._recorded and guild_id not in drained:
-                log.warning("guild=%s joins still being recorded: snapshot not persisted", guild_id)
-                continue
-            await self._save(guild_id, *(tracker.persistable() or (None, None)))
-            if tracker.queue:
-                log.info(
-                    "guild=%s stopping with %d join(s) queued: reconciled at the next start",
-                    guild_id,
-                    len(tracker.queue),
-                )
 
 
 def _describe(error: BaseException) -> str:

@@ -22,7 +22,7 @@ from ._logic import GuildInvites, PendingJoin
 from ._roles import role_ids
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
 log = logging.getLogger("botworker.invite_tracking")
 
@@ -36,6 +36,9 @@ class Reconciliation:
     _early: dict[int, list[PendingJoin]]
     _enqueue: Callable[[int, list[PendingJoin]], None]
     _ensure_worker: Callable[..., None]
+    restore_unrecorded: Callable[[nextcord.Guild], Awaitable[None]]
+    kept_members: Callable[[int], set[str]]
+    link_offline_oauth: Callable[[nextcord.Guild, list[nextcord.Member]], Awaitable[set[str]]]
 
     async def start_guild(self, guild: nextcord.Guild, *, restore: bool) -> None:
         """Track `guild`; with `restore`, queue the joins missed while the bot was away.
@@ -56,6 +59,8 @@ class Reconciliation:
             self._units[guild.id] = asyncio.Lock()
             if persisted is None:
                 log.info("guild=%s no persisted invite snapshot: taking one", guild.id)
+            if restore:
+                await self.restore_unrecorded(guild)
         if tracker.taken_at is not None and restore:
             # Invites we made while away are part of the baseline: consumed meanwhile, they
             # would otherwise be in neither list and their uses invisible.
@@ -76,14 +81,13 @@ class Reconciliation:
     async def _queue_offline_joins(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
         since = tracker.taken_at
         assert since is not None
-        recorded = await run_sync(recorded_members, str(guild.id), since)
+        arrived = [m for m in guild.members if not m.bot and m.joined_at and m.joined_at > since]
+        # OAuth joins first: welcomed if nobody has been, and never attributed from invites.
+        recorded = await self.link_offline_oauth(guild, arrived)
+        recorded |= await run_sync(recorded_members, str(guild.id), since)
+        recorded |= self.kept_members(guild.id)  # decided already: recorded with their decision
         missed = sorted(
-            (
-                m
-                for m in guild.members
-                if not m.bot and m.joined_at and m.joined_at > since and str(m.id) not in recorded
-            ),
-            key=lambda m: m.joined_at,
+            (m for m in arrived if str(m.id) not in recorded), key=lambda m: m.joined_at
         )
         now = time.monotonic()
         joins = [

@@ -3,7 +3,8 @@
 The worker decides a batch and goes on to the next fetch; a recorder per guild writes each
 batch's joins (one transaction), then persists the snapshot the batch left behind, then tells
 the other extensions. Recording first keeps the crash invariant: a snapshot never covers joins
-that were not recorded, so the next start reconciles anything lost.
+that were not recorded, so the next start reconciles anything lost (joins the database was not
+there to record are kept, and written with the snapshot: see `_unrecorded`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,9 +41,15 @@ class Batch:
 
 
 class Recording:
-    """Mixed into the invite-tracking cog (which provides `bot` and `drop_referral_roles`)."""
+    """Mixed into the invite-tracking cog (which provides `bot`, `drop_referral_roles` and
+    the kept joins of `Unrecorded`)."""
 
     bot: commands.Bot
+    _kept_changed: set[int]
+    with_unrecorded: Callable[[int, Batch], Batch]
+    keep_unrecorded: Callable[[nextcord.Guild, dict, BaseException], bool]
+    unrecorded_to_save: Callable[[int], list[dict] | None]
+    persist_unrecorded: Callable[[int], Awaitable[None]]
     _recorded: dict[int, asyncio.Queue[Batch]]
     _recorders: dict[int, asyncio.Task[None]]
 
@@ -62,7 +70,7 @@ class Recording:
         written together (one transaction, one wait for SQLite's write lock), so a burst costs
         the recorder one round per write, not one per fetch."""
         while True:
-            group = [await queue.get()]
+            group = [self.with_unrecorded(guild.id, await queue.get())]
             while not queue.empty():
                 group.append(queue.get_nowait())
             started = time.monotonic()
@@ -80,6 +88,7 @@ class Recording:
                 latest = next((b.snapshot for b in reversed(group) if b.snapshot), None)
                 if latest is not None:
                     await self._save(guild.id, *latest)
+                await self.persist_unrecorded(guild.id)
                 for _ in group:
                     self.bot.dispatch("invite_snapshot", guild.id)
             except Exception:
@@ -116,7 +125,9 @@ class Recording:
             outcomes = await run_sync_joins(record_joins, rows)
         except Exception as exc:
             outcomes = [exc] * len(items)
-        for (join, decision, inputs), outcome in zip(items, outcomes, strict=True):
+        for (join, decision, inputs), outcome, row in zip(items, outcomes, rows, strict=True):
+            if isinstance(outcome, Exception) and self.keep_unrecorded(guild, row, outcome):
+                continue
             if isinstance(outcome, Exception):
                 log.error(
                     "guild=%s join of member %s (%s) not recorded: %s",
@@ -140,6 +151,8 @@ class Recording:
         if before is None or taken_at is None:
             return
         try:
-            await run_sync_joins(save_snapshot, str(guild_id), dict(before), taken_at)
+            kept = self.unrecorded_to_save(guild_id)
+            await run_sync_joins(save_snapshot, str(guild_id), dict(before), taken_at, kept)
+            self._kept_changed.discard(guild_id)
         except Exception:
             log.exception("guild=%s invite snapshot not persisted", guild_id)
