@@ -169,14 +169,17 @@ class DiscordREST:
     def exchange_code(self, code: str, redirect_uri: str, *, budget: float | None = None) -> dict:
         """Authorization code → token response; authenticates as the OAuth2 client (basic
         auth with DISCORD_CLIENT_ID / DISCORD_CLIENT_SECRET), not as the bot."""
-        credentials = f"{settings.DISCORD_CLIENT_ID}:{settings.DISCORD_CLIENT_SECRET}"
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         return self.request(
-            "POST",
-            "/oauth2/token",
-            data=form,
-            authorization="Basic " + base64.b64encode(credentials.encode()).decode(),
-            budget=budget,
+            "POST", "/oauth2/token", data=form, authorization=_client_auth(), budget=budget
+        )
+
+    def revoke_token(self, access_token: str, *, budget: float | None = None) -> None:
+        """`POST /oauth2/token/revoke` as the OAuth2 client: the user's grant ends (its access
+        and refresh token both)."""
+        form = {"token": access_token, "token_type_hint": "access_token"}
+        self.request(
+            "POST", "/oauth2/token/revoke", data=form, authorization=_client_auth(), budget=budget
         )
 
     def current_user(self, access_token: str, *, budget: float | None = None) -> dict:
@@ -374,3 +377,8 @@ def discord() -> DiscordREST:
         ):
             _client = DiscordREST()
         return _client
+
+
+def _client_auth() -> str:
+    credentials = f"{settings.DISCORD_CLIENT_ID}:{settings.DISCORD_CLIENT_SECRET}"
+    return "Basic " + base64.b64encode(credentials.encode()).decode()

@@ -170,6 +170,14 @@ if DISCORD_CHANNEL_URL and (
 DISCORD_OAUTH_STATE_SECONDS = env_int(
     "DISCORD_OAUTH_STATE_SECONDS", 600, min_value=30, max_value=3600
 )
+# One time budget for all of the "Join with Discord" callback's Discord calls: well under the
+# web server's worker timeout (gunicorn: 30 s by default); past it the visitor gets a page.
+DISCORD_OAUTH_CALLBACK_SECONDS = env_float("DISCORD_OAUTH_CALLBACK_SECONDS", 12.0, min_value=1.0)
+if DISCORD_OAUTH_CALLBACK_SECONDS > 25:
+    raise ImproperlyConfigured(
+        f"DISCORD_OAUTH_CALLBACK_SECONDS={DISCORD_OAUTH_CALLBACK_SECONDS} is too large: keep it "
+        "under 25 (the web server's worker timeout is 30 s by default)."
+    )
 # An OAuth join attempt Discord has not answered for ("joining") claims the member's join only
 # if the join happened within this many seconds of it; later joins are invite joins.
 OAUTH_JOIN_MATCH_SECONDS = env_int("OAUTH_JOIN_MATCH_SECONDS", 300, min_value=30, max_value=3600)

@@ -7,7 +7,11 @@ bot. No invite is spent. The views are thin callers of `authorize_url` and `comp
 State (the `state` parameter) is signed with SECRET_KEY, carries the visitor id, the link and a
 nonce, and expires after DISCORD_OAUTH_STATE_SECONDS; the nonce is stored when the state is
 first used (a unique row), so a state works once. Codes and tokens are used once, never stored
-and never logged.
+and never logged; the access token is revoked as soon as the join is done.
+
+The callback's Discord calls (code exchange, `/users/@me`, the `PUT`, the revocation) share one
+time budget, DISCORD_OAUTH_CALLBACK_SECONDS, well under the web server's worker timeout: past it
+the visitor gets a page saying Discord is too slow, never a worker killed mid-request.
 """
 
 from __future__ import annotations
@@ -30,57 +34,22 @@ from campaigns.models import Campaign
 from campaigns.validators import is_snowflake
 from referrals.links import LinkUnavailable, find_live_link
 from referrals.models import OAuthJoinAttempt, ReferralLink
+from referrals.oauth_refusals import (
+    JOIN_ERRORS,
+    SIGN_IN_REFUSED,
+    Budget,
+    OAuthRefused,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 
 SALT = "invitetrail.oauth-state"
 SCOPES = ("identify", "guilds.join")
 DISCORD_WEB = "https://discord.com"
-DISCORD_BUDGET_SECONDS = 10.0
+# What the token revocation may take at most (it never delays the visitor much).
+REVOKE_SECONDS = 2.0
 Status = OAuthJoinAttempt.Status
-
-# Discord's JSON error codes for `PUT /guilds/{g}/members/{u}`, in words for the visitor.
-JOIN_ERRORS = {
-    30001: (
-        "You're in too many servers",
-        "Discord lets an account be in at most 100 servers, and yours is full. "
-        "Leave a server you no longer use, then try again.",
-    ),
-    40007: ("You can't join this server", "Discord says this account is banned from it."),
-    50013: (
-        "This server isn't ready yet",
-        "Our bot isn't allowed to add members there yet. The organisers have been told.",
-    ),
-    50001: (
-        "This server isn't ready yet",
-        "Our bot can't reach the server right now. The organisers have been told.",
-    ),
-}
-SIGN_IN_REFUSED = (
-    "Discord didn't accept the sign-in",
-    "Discord turned down this sign-in, so we couldn't add you.",
-)
-
-
-class OAuthRefused(Exception):
-    """Why "Join with Discord" stopped, in words for the visitor, and whether the invite path
-    is worth offering instead (not when the link itself is no longer usable)."""
-
-    def __init__(
-        self,
-        status: int,
-        title: str,
-        message: str,
-        link: ReferralLink | None = None,
-        *,
-        offer_invite: bool = True,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.title = title
-        self.message = message
-        self.link = link
-        self.offer_invite = offer_invite and link is not None
 
 
 @dataclass(frozen=True)
@@ -191,11 +160,15 @@ def complete(*, state: str, code: str, error: str, visitor_id: str) -> Joined:
         raise OAuthRefused(
             409, "Join with Discord is off", "This campaign now uses invite links.", link
         )
-    user_id, username, token = _sign_in(code, link, attempt)
+    budget = Budget(settings.DISCORD_OAUTH_CALLBACK_SECONDS)
+    user_id, username, token = _sign_in(code, link, attempt, budget)
     OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(
         discord_user_id=user_id, guild_id=campaign.guild_id, status=Status.JOINING
     )
-    member = _add_member(campaign, user_id, token, link, attempt)
+    try:
+        member = _add_member(campaign, user_id, token, link, attempt, budget)
+    finally:
+        _revoke(token, budget)
     url = channel_url(campaign, user_id)
     if member is None:
         OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.ALREADY_MEMBER)
@@ -258,17 +231,21 @@ def _consume(nonce: str, link: ReferralLink, visitor_id: str) -> OAuthJoinAttemp
         ) from None
 
 
-def _sign_in(code: str, link: ReferralLink, attempt: OAuthJoinAttempt) -> tuple[str, str, str]:
+def _sign_in(
+    code: str, link: ReferralLink, attempt: OAuthJoinAttempt, budget: Budget
+) -> tuple[str, str, str]:
     """(user id, username, access token) for the code, or OAuthRefused."""
     client = discord()
+    access_token = ""
     try:
-        token = client.exchange_code(code, callback_url(), budget=DISCORD_BUDGET_SECONDS)
+        token = client.exchange_code(code, callback_url(), budget=budget.left())
         granted = set(str(token.get("scope", "")).split())
         access_token = str(token.get("access_token") or "")
         if not access_token or not set(SCOPES) <= granted:
             _fail(attempt, "scopes missing")
+            _revoke(access_token, budget)
             raise OAuthRefused(400, *SIGN_IN_REFUSED, link)
-        me = client.current_user(access_token, budget=DISCORD_BUDGET_SECONDS)
+        me = client.current_user(access_token, budget=budget.left())
     except DiscordHTTPError as refused:
         _fail(attempt, f"sign-in refused: HTTP {refused.status}")
         log.warning(
@@ -279,17 +256,24 @@ def _sign_in(code: str, link: ReferralLink, attempt: OAuthJoinAttempt) -> tuple[
         )
         raise OAuthRefused(400, *SIGN_IN_REFUSED, link) from None
     except DiscordError as down:
-        _fail(attempt, "discord unavailable")
-        raise _unavailable(link, down) from None
+        _fail(attempt, "discord too slow" if budget.spent else "discord unavailable")
+        _revoke(access_token, budget)
+        raise unavailable(link, down, budget) from None
     user_id = str(me.get("id", ""))
     if not is_snowflake(user_id):
         _fail(attempt, "bad user id")
+        _revoke(access_token, budget)
         raise OAuthRefused(502, *SIGN_IN_REFUSED, link)
     return user_id, str(me.get("username") or "")[:64], access_token
 
 
 def _add_member(
-    campaign: Campaign, user_id: str, token: str, link: ReferralLink, attempt: OAuthJoinAttempt
+    campaign: Campaign,
+    user_id: str,
+    token: str,
+    link: ReferralLink,
+    attempt: OAuthJoinAttempt,
+    budget: Budget,
 ) -> dict | None:
     try:
         return discord().add_guild_member(
@@ -297,7 +281,7 @@ def _add_member(
             user_id,
             token,
             roles=list(campaign.join_role_ids or []),
-            budget=DISCORD_BUDGET_SECONDS,
+            budget=budget.left(),
         )
     except DiscordHTTPError as refused:
         _fail(attempt, f"join refused: {refused.code or refused.status}")
@@ -316,7 +300,23 @@ def _add_member(
     except DiscordError as down:
         # Left `joining`: Discord may have added them after all, and then the bot links it.
         OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(error="join unanswered")
-        raise _unavailable(link, down) from None
+        raise unavailable(link, down, budget) from None
+
+
+def _revoke(access_token: str, budget: Budget) -> None:
+    """End the user's grant: the token did its one job (or cannot do it). Within what is left
+    of the budget, at most REVOKE_SECONDS; a failure is logged (the token then lapses on its
+    own, after Discord's expiry) and never fails the visitor's join."""
+    if not access_token:
+        return
+    seconds = min(budget.left(), REVOKE_SECONDS)
+    if seconds <= 0:
+        log.warning("oauth access token not revoked: the callback's time budget is spent")
+        return
+    try:
+        discord().revoke_token(access_token, budget=seconds)
+    except DiscordError as error:
+        log.warning("oauth access token not revoked: %s", type(error).__name__)
 
 
 def _joined_at(member: dict) -> datetime | None:
@@ -332,13 +332,3 @@ def _joined_at(member: dict) -> datetime | None:
 
 def _fail(attempt: OAuthJoinAttempt, reason: str) -> None:
     OAuthJoinAttempt.objects.filter(pk=attempt.pk).update(status=Status.FAILED, error=reason)
-
-
-def _unavailable(link: ReferralLink, error: DiscordError) -> OAuthRefused:
-    log.warning("oauth join link=%s: Discord unavailable (%s)", link.referral_code, error)
-    return OAuthRefused(
-        503,
-        "Discord isn't answering",
-        "We couldn't finish adding you. If the server doesn't show up in Discord, use an invite.",
-        link,
-    )

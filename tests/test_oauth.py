@@ -266,3 +266,43 @@ def test_it_adds_no_one_when_the_campaign_ended_between_click_and_callback(
     assert "Campaign over" in body
     assert "Use an invite link instead" not in body
     assert_nothing_recorded(discord_emulator, hana.id)
+
+
+# -- the token and the time budget ------------------------------------------------------------
+
+
+def _tokens_of(emu, user_id: str) -> list:
+    return emu.call(lambda: [t for t in emu.world.access_tokens.values() if t.user_id == user_id])
+
+
+def test_it_revokes_the_visitors_access_token_once_the_join_is_done(
+    client, discord_emulator, oauth_link, hana
+):
+    # when a visitor joins with Discord
+    response = join_with_discord(client, discord_emulator, oauth_link, hana.id)
+
+    # then they are in, and Discord holds no live token of theirs for our application
+    assert response.status_code == 302
+    assert hana.id in member_ids(discord_emulator)
+    assert _tokens_of(discord_emulator, hana.id) == []
+
+
+def test_it_stops_waiting_for_a_slow_discord_within_one_callback_budget(
+    client, discord_emulator, oauth_link, hana, settings
+):
+    # given a Discord that takes 3 s to add a member, and a 1 s budget for the callback
+    settings.DISCORD_OAUTH_CALLBACK_SECONDS = 1.0
+    discord_emulator.call(discord_emulator.faults.set_latency, "PUT /guilds/*/members/*", 3.0)
+
+    # when a visitor comes back from Discord
+    started = time.monotonic()
+    response = join_with_discord(client, discord_emulator, oauth_link, hana.id)
+    elapsed = time.monotonic() - started
+
+    # then they get a page saying Discord is too slow, well before the server's timeout
+    assert response.status_code == 504
+    assert "Discord is taking too long" in text(response)
+    assert elapsed < 2.5
+    # and the attempt stays `joining`, for the bot to link if Discord adds them after all
+    assert OAuthJoinAttempt.objects.get().status == OAuthJoinAttempt.Status.JOINING
+    assert joins() == []

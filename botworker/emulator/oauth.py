@@ -4,7 +4,10 @@ Discord's rules kept: codes are single-use and short-lived; the redirect_uri use
 must equal the one authorised; a client authenticates with basic auth or form fields; access
 tokens carry scopes (`identify` for `/users/@me`, `guilds.join` to add the user to a guild);
 `PUT /guilds/{g}/members/{u}` answers 201 with the member when it added them and 204 when they
-were already in; users are capped at 100 guilds (30001).
+were already in; users are capped at 100 guilds (30001). `POST /oauth2/token/revoke` (form
+`token`, optional `token_type_hint`, client authentication as at the token endpoint) revokes the
+whole authorisation the token belongs to, access and refresh token alike, and answers 200 even
+for a token it does not know (RFC 7009, which Discord's revocation endpoint follows).
 """
 
 from __future__ import annotations
@@ -119,6 +122,22 @@ class OAuthMixin:
             "refresh_token": token.refresh_token,
             "scope": " ".join(scopes),
         }
+
+    def revoke_token(
+        self: World, form: dict[str, str], client_id: str | None, client_secret: str | None
+    ) -> None:
+        """`POST /oauth2/token/revoke`: the client's own token (access or refresh, whatever the
+        hint) and its sibling stop working; an unknown token is not an error."""
+        self._check_client(client_id, client_secret)
+        token = form.get("token", "")
+        if not token:
+            raise OAuthError(400, "invalid_request", 'Missing "token" in request.')
+        hint = form.get("token_type_hint")
+        if hint is not None and hint not in ("access_token", "refresh_token"):
+            raise OAuthError(400, "unsupported_token_type", "Unsupported token type hint.")
+        for access in list(self.access_tokens.values()):
+            if token in (access.token, access.refresh_token) and access.client_id == client_id:
+                del self.access_tokens[access.token]
 
     def bearer(self: World, token: str, scope: str | None = None) -> models.AccessToken:
         access = self.access_tokens.get(token)

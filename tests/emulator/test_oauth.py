@@ -127,3 +127,44 @@ async def test_it_only_redirects_to_allowed_uris(emulator, api):
     )
 
     assert (status, error["error"]) == (400, "invalid_request")
+
+
+async def _revoke(api, form, auth=BASIC, content_type=None):
+    headers = {"Authorization": f"Basic {auth}"}
+    kwargs = {"data": form} if content_type is None else {"json": form}
+    async with api.session.post(
+        api.emu.api_base + "/oauth2/token/revoke", headers=headers, **kwargs
+    ) as response:
+        return response.status, await response.json()
+
+
+async def test_it_revokes_a_grant_by_its_access_or_refresh_token(emulator, api):
+    # given two users' tokens
+    _, first = await _authorised(emulator, api)
+    _, second = await _authorised(emulator, api)
+    _, token = await _exchange(api, first["code"][0])
+    _, other = await _exchange(api, second["code"][0])
+
+    # when the first access token is revoked, and the other grant by its refresh token
+    revoked = await _revoke(
+        api, {"token": token["access_token"], "token_type_hint": "access_token"}
+    )
+    by_refresh = await _revoke(api, {"token": other["refresh_token"]})
+
+    # then both answer 200 {} and neither token works any more
+    assert revoked == by_refresh == (200, {})
+    for access in (token["access_token"], other["access_token"]):
+        status, _, _ = await api.rest(
+            "GET", "/users/@me", headers={"Authorization": f"Bearer {access}"}
+        )
+        assert status == 401
+
+
+async def test_it_validates_a_revocation_as_discord_does(emulator, api):
+    wrong = base64.b64encode(f"{defaults.APPLICATION_ID}:nope".encode()).decode()
+
+    assert await _revoke(api, {"token": "unknown"}) == (200, {})
+    assert (await _revoke(api, {}))[0] == 400
+    assert (await _revoke(api, {"token": "x", "token_type_hint": "id_token"}))[0] == 400
+    assert (await _revoke(api, {"token": "x"}, auth=wrong))[1]["error"] == "invalid_client"
+    assert (await _revoke(api, {"token": "x"}, content_type="json"))[0] == 400

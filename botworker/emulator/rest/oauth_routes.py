@@ -48,6 +48,23 @@ async def token(request: web.Request) -> web.Response:
     return reply(data)
 
 
+@routes.post(P + "/oauth2/token/revoke")
+@auth("none")
+async def revoke(request: web.Request) -> web.Response:
+    """Token revocation: form-encoded like the token endpoint, 200 with an empty object."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return reply(
+            {"error": "invalid_request", "error_description": "Unsupported content type."}, 400
+        )
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    client_id, secret = _client_credentials(request, form)
+    try:
+        world(request).revoke_token(form, client_id, secret)
+    except OAuthError as error:
+        return reply(error.body, status=error.status)
+    return reply({})
+
+
 @routes.get(P + "/oauth2/@me")
 @auth("bearer")
 async def authorization_info(request: web.Request) -> web.Response:
