@@ -58,6 +58,14 @@ def staff_login_client(username, ip_address, user_agent, path_info, request) -> 
     return f"username={username!r} network={ip_address} path={path_info}"
 
 
+def throttle_visit(request: HttpRequest) -> int | None:
+    """Seconds to wait if this caller is over its rate limit for landing pages and the click
+    API; counted before the link is read, so a flood of made-up codes costs one cache hit."""
+    return ratelimit.hit(
+        "visit-ip", client_ip(request) or "unknown", settings.LANDING_RATE_LIMIT_PER_IP
+    )
+
+
 def throttle(request: HttpRequest, link) -> int | None:
     """Seconds to wait if this caller or this link is over its invite rate limit."""
     return ratelimit.hit(

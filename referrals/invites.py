@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.dispatch import Signal
 from django.utils import timezone
@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 INVITE_CODE_RE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
 # At most this many invites are created for one campaign in one top-up run.
 TOP_UP_BATCH = 10
+# A visitor's invite is handed to them again only while they have this long to accept it before
+# it is revoked (INVITE_REVOKE_LEAD_SECONDS ahead of its expiry).
+REUSE_MARGIN = timedelta(seconds=60)
+# pg_advisory_xact_lock(namespace, guild) serialises the guild invite cap's check-and-insert.
+_CAP_LOCK_NAMESPACE = 14_001
 Status = ManagedInvite.Status
 
 # Sent after commit with `campaign_id` when a handout drew on a campaign's pools. The task
@@ -44,6 +49,10 @@ pool_drawn = Signal()
 
 class NoInviteAvailable(Exception):
     """Discord could not give an invite and the campaign has no fallback."""
+
+
+class InviteCapReached(DiscordError):
+    """The guild already holds GUILD_INVITE_CAP managed invites: no new one is made."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ def usable_until(campaign: Campaign, now: datetime) -> datetime:
 def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
     """Give this visitor of `link` an invite.
 
+    0. The visitor already holds a usable invite of this link (pressed Join again): that one,
+       so a restless visitor drains neither the pool nor the guild's invite cap.
     1. Claim the pooled invite that expires soonest (still comfortably valid) for the link.
     2. Pool empty: create one on Discord now, within INVITE_POOL_WAIT_SECONDS, already bound to
        this visitor (so no concurrent visitor can take it first).
@@ -72,6 +83,10 @@ def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
     Either way a top-up of the pool is queued after commit.
     """
     campaign = link.campaign
+    held = held_invite(link, visitor_id)
+    if held is not None:
+        log.info("invite %s handed again to its visitor on link %s", held, link.referral_code)
+        return Handout(held.discord_invite_url, True, held)
     invite = claim_pooled_invite(link, visitor_id)
     if invite is None:
         if wants_role(link) and not link.referral_role_id:
@@ -93,6 +108,31 @@ def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
         campaign.pk,
     )
     return Handout(invite.discord_invite_url, True, invite)
+
+
+def revoke_lead(campaign: Campaign) -> timedelta:
+    """How long before its expiry an assigned, unused invite is revoked."""
+    return timedelta(
+        seconds=min(settings.INVITE_REVOKE_LEAD_SECONDS, campaign.invite_max_age_seconds // 4)
+    )
+
+
+def held_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | None:
+    """The invite of `link` this visitor was given and has not used, while there is still time
+    to accept it; None otherwise."""
+    if not visitor_id:
+        return None
+    usable = timezone.now() + revoke_lead(link.campaign) + REUSE_MARGIN
+    return (
+        ManagedInvite.objects.filter(
+            referral_link=link,
+            visitor_id=visitor_id[:64],
+            status=Status.ASSIGNED,
+            expires_at__gt=usable,
+        )
+        .order_by("-expires_at")
+        .first()
+    )
 
 
 def claim_pooled_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | None:
@@ -139,15 +179,17 @@ def create_invite(
     pool_for: ReferralLink | None = None,
 ) -> ManagedInvite:
     """Create one single-use invite on Discord: for the campaign's pool, for `pool_for`'s own
-    pool, or assigned at once to `link`. A role-tagged link's invite carries its role."""
-    active = ManagedInvite.objects.filter(
-        guild_id=campaign.guild_id, status__in=[Status.POOLED, Status.ASSIGNED]
-    ).count()
-    if active >= settings.GUILD_INVITE_CAP:
-        raise DiscordError(
-            f"guild {campaign.guild_id} already holds {active} managed invites "
-            f"(GUILD_INVITE_CAP={settings.GUILD_INVITE_CAP})"
-        )
+    pool, or assigned at once to `link`. A role-tagged link's invite carries its role.
+
+    The guild's cap (GUILD_INVITE_CAP) holds under concurrency without holding a lock across
+    the call to Discord:
+    1. Already at the cap: refuse without asking Discord.
+    2. Create the invite on Discord.
+    3. Under a per-guild lock, count again and record it; a creator that lost the race records
+       its invite as revoked (so the bot never reads its vanishing as a use), deletes it on
+       Discord and refuses. Discord's own limit (~1,000) leaves room for that moment.
+    """
+    _refuse_over_cap(campaign.guild_id, _active_invites(campaign.guild_id))
     owner = link or pool_for
     role_id = owner.referral_role_id if owner is not None and wants_role(owner) else ""
     data = discord().create_invite(
@@ -162,19 +204,55 @@ def create_invite(
     expires_at = _parse_time(data.get("expires_at")) or (
         timezone.now() + timedelta(seconds=campaign.invite_max_age_seconds)
     )
-    return ManagedInvite.objects.create(
-        campaign=campaign,
-        discord_invite_code=code,
-        discord_invite_url=invite_url(code),
-        guild_id=campaign.guild_id,
-        channel_id=campaign.channel_id,
-        max_uses=int(data.get("max_uses") or 1),
-        status=Status.ASSIGNED if link else Status.POOLED,
-        referral_link=owner if role_id or link else None,
-        visitor_id=visitor_id[:64],
-        assigned_at=timezone.now() if link else None,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        _lock_guild_invites(campaign.guild_id)
+        active = _active_invites(campaign.guild_id)
+        over_cap = active >= settings.GUILD_INVITE_CAP
+        invite = ManagedInvite.objects.create(
+            campaign=campaign,
+            discord_invite_code=code,
+            discord_invite_url=invite_url(code),
+            guild_id=campaign.guild_id,
+            channel_id=campaign.channel_id,
+            max_uses=int(data.get("max_uses") or 1),
+            status=Status.REVOKED if over_cap else Status.ASSIGNED if link else Status.POOLED,
+            referral_link=owner if role_id or link else None,
+            visitor_id=visitor_id[:64],
+            assigned_at=timezone.now() if link and not over_cap else None,
+            expires_at=expires_at,
+        )
+    if over_cap:
+        try:
+            discord().delete_invite(code, budget=10)
+        except DiscordError as exc:  # recorded as revoked: it expires unused, credited to nobody
+            log.warning("could not delete over-cap invite %s: %s", code, exc)
+        _refuse_over_cap(campaign.guild_id, active)
+    return invite
+
+
+def _active_invites(guild_id: str) -> int:
+    return ManagedInvite.objects.filter(
+        guild_id=guild_id, status__in=[Status.POOLED, Status.ASSIGNED]
+    ).count()
+
+
+def _refuse_over_cap(guild_id: str, active: int) -> None:
+    if active >= settings.GUILD_INVITE_CAP:
+        raise InviteCapReached(
+            f"guild {guild_id} already holds {active} managed invites "
+            f"(GUILD_INVITE_CAP={settings.GUILD_INVITE_CAP})"
+        )
+
+
+def _lock_guild_invites(guild_id: str) -> None:
+    """Serialise the cap's count-and-insert per guild until the transaction ends. PostgreSQL:
+    an advisory lock; SQLite needs none (IMMEDIATE transactions already take the write lock)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_CAP_LOCK_NAMESPACE, int(guild_id) % 2**31],
+            )
 
 
 def top_up_pool(campaign_id) -> int:
@@ -278,8 +356,7 @@ def _revoke_unused_assigned(now: datetime) -> int:
     ).select_related("campaign")
     revoked = 0
     for invite in due:
-        max_age = invite.campaign.invite_max_age_seconds
-        if invite.expires_at - now > timedelta(seconds=min(lead, max_age // 4)):
+        if invite.expires_at - now > revoke_lead(invite.campaign):
             continue
         # The claim comes first: once the row says revoked, the bot ignores the vanishing.
         if not ManagedInvite.objects.filter(pk=invite.pk, status=Status.ASSIGNED).update(
