@@ -117,8 +117,9 @@ else:
     if DATABASE_POOL_SIZE:
         if _conn_max_age:
             raise ImproperlyConfigured(
-                f"DATABASE_CONN_MAX_AGE={_conn_max_age} cannot be used with the connection pool "
-                "(DATABASE_POOL_SIZE > 0): the pool keeps connections itself; unset it or set 0."
+                f"DATABASE_CONN_MAX_AGE={_conn_max_age} cannot be used with the pool "
+                "(DATABASE_POOL_SIZE > 0), which keeps connections itself: unset it, or set "
+                "DATABASE_POOL_SIZE=0 to keep one connection per thread instead."
             )
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": min(2, DATABASE_POOL_SIZE),
