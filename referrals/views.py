@@ -167,9 +167,7 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def slow_down(
-    request: HttpRequest, wait: int, back_url: str = "", campaign=None
-) -> HttpResponse:
+def slow_down(request: HttpRequest, wait: int, back_url: str = "", campaign=None) -> HttpResponse:
     """The 429 page for a caller over its rate limit, saying when to come back."""
     response = unavailable(
         request,

@@ -60,7 +60,10 @@ SHOW_DB = (
 def test_postgresql_connections_come_from_a_bounded_pool():
     result = manage("shell", "-c", SHOW_DB, DATABASE_URL=POSTGRES, DATABASE_POOL_SIZE="7")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "0 {'min_size': 2, 'max_size': 7, 'timeout': 10.0}"
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == "0 {'min_size': 2, 'max_size': 7, 'timeout': 10.0}"
+    )
 
 
 def test_without_the_pool_connections_are_kept_conn_max_age():
