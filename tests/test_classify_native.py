@@ -2,8 +2,8 @@
 and it gives exactly the answers of ua-parser's pure-Python matcher."""
 
 import pytest
-
 import ua_parser
+
 from referrals import classify
 from referrals.classify import classify_visit
 from tests.test_classify import BOTS, IPAD, IPHONE, WINDOWS_CHROME
