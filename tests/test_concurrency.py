@@ -66,6 +66,30 @@ def test_50_concurrent_joins_on_one_link_get_50_different_invites(
     assert {i.discord_invite_url for i in assigned} == set(locations)
 
 
+def test_a_visitors_concurrent_join_presses_get_one_invite(bob_link, discord_emulator, settings):
+    # Given a visitor whose double-click (and more) sends several Join presses at once, with
+    # a pool to draw from and a Discord slow enough that the presses overlap
+    settings.JOIN_RATE_LIMIT_PER_IP = (0, 60)
+    bob_link.campaign.referral_roles = "off"
+    bob_link.campaign.save()
+    top_up_pool(bob_link.campaign_id)
+    discord_emulator.set_latency(100)
+    cookie = "visitor-pressing-twice-0123"
+
+    def press(_):
+        client = Client()
+        client.cookies["it_vid"] = cookie
+        return client.post(f"/r/{bob_link.referral_code}/join", HTTP_USER_AGENT=WINDOWS_CHROME)
+
+    responses = in_parallel(6, press, workers=6)
+
+    # Then every press leads to the same invite, and only one was taken
+    assert [r.status_code for r in responses] == [302] * 6
+    assert len({r["Location"] for r in responses}) == 1
+    assigned = ManagedInvite.objects.get(status="assigned")
+    assert (assigned.visitor_id, assigned.discord_invite_url) == (cookie, responses[0]["Location"])
+
+
 def test_200_concurrent_clicks_leave_one_rollup_row_per_key(bob_link):
     from analytics.models import DailyRollup
     from analytics.rollups import aggregate_events
@@ -129,7 +153,8 @@ def test_the_invite_cap_check_waits_for_a_concurrent_creator(campaign, discord_e
 
     from django.db import transaction
 
-    from referrals.invites import InviteCapReached, _lock_guild_invites, create_invite
+    from referrals.invites import InviteCapReached, create_invite
+    from referrals.invites._pool import _lock_guild_invites
 
     # Given a creator that holds the guild's lock and has not yet committed the invites that
     # bring the guild to its cap

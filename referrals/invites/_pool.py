@@ -1,65 +1,34 @@
-"""Managed invites: the pools, handing one out, and keeping Discord tidy.
-
-A visitor never waits on Discord when a pool has an invite: assignment is one row claimed in
-the database. Only an empty pool makes the visitor wait, for at most INVITE_POOL_WAIT_SECONDS,
-and when Discord cannot help the visitor still gets the campaign's fallback invite.
-
-Two kinds of pool. Links without a referral role share the campaign's pool (invites that carry
-no role, bound to a link when handed out). A role-tagged link's invites carry its role, fixed
-when Discord creates them, so such a link has a small pool of its own (LINK_POOL_SIZE) while it
-is being clicked (LINK_POOL_ACTIVE_SECONDS); a cold link's first visitor waits for one invite
-made on demand. Idle links hold no invites, so a campaign with hundreds of links stays far from
-Discord's ~1,000 invites per guild: campaign pool + LINK_POOL_SIZE × hot links.
-"""
+"""The pools' side of managed invites: creating them on Discord within the guild's cap, topping
+pools up, and revoking what should no longer be handed out (see the package's docstring)."""
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from botworker.discord_rest import DiscordError, discord
 from campaigns.models import Campaign
-from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
-from referrals.roles import ensure_referral_role, wants_role
+from referrals.models import ManagedInvite, ReferralLink
+from referrals.roles import wants_role
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("referrals.invites")
 
 INVITE_CODE_RE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
 # At most this many invites are created for one campaign in one top-up run.
 TOP_UP_BATCH = 10
-# A visitor's invite is handed to them again only while they have this long to accept it before
-# it is revoked (INVITE_REVOKE_LEAD_SECONDS ahead of its expiry).
-REUSE_MARGIN = timedelta(seconds=60)
 # pg_advisory_xact_lock(namespace, guild) serialises the guild invite cap's check-and-insert.
 _CAP_LOCK_NAMESPACE = 14_001
 Status = ManagedInvite.Status
 
-# Sent after commit with `campaign_id` when a handout drew on a campaign's pools. The task
-# module (above this one) listens and queues the top-up, so this module never imports it.
-pool_drawn = Signal()
-
-
-class NoInviteAvailable(Exception):
-    """Discord could not give an invite and the campaign has no fallback."""
-
 
 class InviteCapReached(DiscordError):
     """The guild already holds GUILD_INVITE_CAP managed invites: no new one is made."""
-
-
-@dataclass(frozen=True)
-class Handout:
-    url: str
-    tracked: bool
-    invite: ManagedInvite | None = None
 
 
 def invite_url(code: str) -> str:
@@ -71,103 +40,11 @@ def usable_until(campaign: Campaign, now: datetime) -> datetime:
     return now + timedelta(seconds=max(60, campaign.invite_max_age_seconds // 2))
 
 
-def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
-    """Give this visitor of `link` an invite.
-
-    0. The visitor already holds a usable invite of this link (pressed Join again): that one,
-       so a restless visitor drains neither the pool nor the guild's invite cap.
-    1. Claim the pooled invite that expires soonest (still comfortably valid) for the link.
-    2. Pool empty: create one on Discord now, within INVITE_POOL_WAIT_SECONDS, already bound to
-       this visitor (so no concurrent visitor can take it first).
-    3. Discord failing: the campaign's fallback invite, recorded as an untracked handout.
-    Either way a top-up of the pool is queued after commit.
-    """
-    campaign = link.campaign
-    held = held_invite(link, visitor_id)
-    if held is not None:
-        log.info("invite %s handed again to its visitor on link %s", held, link.referral_code)
-        return Handout(held.discord_invite_url, True, held)
-    invite = claim_pooled_invite(link, visitor_id)
-    if invite is None:
-        if wants_role(link) and not link.referral_role_id:
-            ensure_referral_role(link, budget=settings.INVITE_POOL_WAIT_SECONDS / 2)
-        try:
-            invite = create_invite(
-                campaign,
-                budget=settings.INVITE_POOL_WAIT_SECONDS,
-                link=link,
-                visitor_id=visitor_id,
-            )
-        except DiscordError as exc:
-            return _fallback(link, visitor_id, f"{exc.__class__.__name__}: {exc}")
-    transaction.on_commit(lambda: pool_drawn.send(sender=Campaign, campaign_id=str(campaign.pk)))
-    log.info(
-        "invite %s assigned to link %s (campaign %s)",
-        invite.discord_invite_code,
-        link.referral_code,
-        campaign.pk,
-    )
-    return Handout(invite.discord_invite_url, True, invite)
-
-
 def revoke_lead(campaign: Campaign) -> timedelta:
     """How long before its expiry an assigned, unused invite is revoked."""
     return timedelta(
         seconds=min(settings.INVITE_REVOKE_LEAD_SECONDS, campaign.invite_max_age_seconds // 4)
     )
-
-
-def held_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | None:
-    """The invite of `link` this visitor was given and has not used, while there is still time
-    to accept it; None otherwise."""
-    if not visitor_id:
-        return None
-    usable = timezone.now() + revoke_lead(link.campaign) + REUSE_MARGIN
-    return (
-        ManagedInvite.objects.filter(
-            referral_link=link,
-            visitor_id=visitor_id[:64],
-            status=Status.ASSIGNED,
-            expires_at__gt=usable,
-        )
-        .order_by("-expires_at")
-        .first()
-    )
-
-
-def claim_pooled_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | None:
-    """Atomically bind one pooled invite to the link; None when the pool is empty.
-
-    `skip_locked` lets concurrent visitors each take a different row on PostgreSQL instead of
-    queueing; the conditional update is the claim itself, so a row is never handed out twice.
-    """
-    now = timezone.now()
-    # A role-tagged link's invites carry its role: only its own pool fits.
-    own = {"referral_link": link} if link.referral_role_id else {"referral_link__isnull": True}
-    while True:
-        with transaction.atomic():
-            invite = (
-                ManagedInvite.objects.select_for_update(skip_locked=True)
-                .filter(
-                    campaign_id=link.campaign_id,
-                    status=Status.POOLED,
-                    expires_at__gt=usable_until(link.campaign, now),
-                    **own,
-                )
-                .order_by("expires_at")
-                .first()
-            )
-            if invite is None:
-                return None
-            claimed = ManagedInvite.objects.filter(pk=invite.pk, status=Status.POOLED).update(
-                status=Status.ASSIGNED,
-                referral_link=link,
-                visitor_id=visitor_id[:64],
-                assigned_at=now,
-            )
-            if claimed == 1:
-                invite.refresh_from_db()
-                return invite
 
 
 def create_invite(
@@ -370,21 +247,6 @@ def _revoke_unused_assigned(now: datetime) -> int:
             # Still revoked: it expires on its own in moments, and nobody is credited with it.
             log.warning("could not delete unused invite %s: %s", invite.discord_invite_code, exc)
     return revoked
-
-
-def _fallback(link: ReferralLink, visitor_id: str, reason: str) -> Handout:
-    campaign = link.campaign
-    log.warning(
-        "no tracked invite for link %s (campaign %s): %s; %s",
-        link.referral_code,
-        campaign.pk,
-        reason,
-        "sending the fallback invite" if campaign.fallback_invite_url else "no fallback set",
-    )
-    if not campaign.fallback_invite_url:
-        raise NoInviteAvailable(reason)
-    UntrackedHandout.objects.create(link=link, visitor_id=visitor_id[:64], reason=reason[:200])
-    return Handout(campaign.fallback_invite_url, False)
 
 
 def _parse_time(value) -> datetime | None:
