@@ -298,3 +298,17 @@ def test_it_stays_under_the_guild_invite_cap(campaign, discord_emulator, setting
 
     assert top_up_pool(campaign.pk) == 2
     assert len(discord_invites(discord_emulator)) == 2
+
+
+@pytest.mark.parametrize("cookie", ["short", "<script>alert(1)</script>-padding-padding", "x" * 65])
+def test_a_malformed_visitor_cookie_gets_a_new_identity_not_an_error(
+    client, bob_link, discord_emulator, cookie
+):
+    client.cookies["it_vid"] = cookie
+
+    response = join(client, bob_link)
+
+    assert response.status_code == 302
+    fresh = client.cookies["it_vid"].value
+    assert fresh != cookie
+    assert ManagedInvite.objects.get(status="assigned").visitor_id == fresh
