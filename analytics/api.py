@@ -15,7 +15,7 @@ from analytics.models import OnboardingSession
 from campaigns.models import Campaign
 from campaigns.validators import SNOWFLAKE_RE, is_snowflake
 from referrals import ratelimit
-from referrals.http import ERROR, client_ip, error, read_json_object
+from referrals.http import ERROR, error, rate_subject, read_json_object
 from referrals.models import ReferralLink
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def authenticate_bot(request: Request) -> Response | None:
     """
     if not settings.BOT_API_TOKEN:
         return error(401, "The bot API is disabled: set BOT_API_TOKEN on the server.")
-    address = client_ip(request) or "unknown"
+    address = rate_subject(request)
     wait = ratelimit.exceeded(AUTH_SCOPE, address, settings.BOT_API_AUTH_FAILURE_LIMIT)
     if wait is None:
         scheme, _, presented = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")

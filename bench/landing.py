@@ -42,8 +42,8 @@ def free_port() -> int:
 
 
 def production_env(database_url: str, redis_url: str) -> dict[str, str]:
-    """Production settings on plain loopback HTTP, with the join rate limits off (every request
-    comes from one address)."""
+    """Production settings on plain loopback HTTP, with the rate limits off (every request comes
+    from one address)."""
     env = dict(os.environ)
     env.update(
         DJANGO_SETTINGS_MODULE="bench.settings",
@@ -57,6 +57,7 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         ALLOWED_HOSTS="127.0.0.1",
         JOIN_RATE_LIMIT_PER_IP="0/60",
         JOIN_RATE_LIMIT_PER_LINK="0/60",
+        LANDING_RATE_LIMIT_PER_IP="0/60",
         LOG_LEVEL="warning",
     )
     return env

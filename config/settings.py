@@ -106,7 +106,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # fails at once on table locks instead of waiting, and the bot works on several threads.
     DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", str(VAR_DIR / "test.sqlite3"))
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, min_value=0)
+    # Each process (a gunicorn worker, runserver, a Celery child, the bot) keeps at most
+    # DATABASE_POOL_SIZE connections in psycopg's pool and makes a request wait up to
+    # DATABASE_POOL_TIMEOUT seconds for a free one, so the server's connections are bounded by
+    # processes × DATABASE_POOL_SIZE however many threads serve requests. 0 turns the pool off
+    # (one connection per thread, kept DATABASE_CONN_MAX_AGE seconds).
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 10, min_value=0, max_value=200)
+    DATABASE_POOL_TIMEOUT = env_float("DATABASE_POOL_TIMEOUT", 10.0, min_value=0.5)
+    _conn_max_age = env_int("DATABASE_CONN_MAX_AGE", 0 if DATABASE_POOL_SIZE else 60, min_value=0)
+    if DATABASE_POOL_SIZE:
+        if _conn_max_age:
+            raise ImproperlyConfigured(
+                f"DATABASE_CONN_MAX_AGE={_conn_max_age} cannot be used with the pool "
+                "(DATABASE_POOL_SIZE > 0), which keeps connections itself: unset it, or set "
+                "DATABASE_POOL_SIZE=0 to keep one connection per thread instead."
+            )
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, DATABASE_POOL_SIZE),
+            "max_size": DATABASE_POOL_SIZE,
+            "timeout": DATABASE_POOL_TIMEOUT,
+        }
+    DATABASES["default"]["CONN_MAX_AGE"] = _conn_max_age
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -238,6 +258,10 @@ BOT_RECORD_RETRY_SECONDS = env_float("BOT_RECORD_RETRY_SECONDS", 5.0, min_value=
 # Abuse limits on handing out invites (COUNT/SECONDS): per client address and per link.
 JOIN_RATE_LIMIT_PER_IP = env_rate("JOIN_RATE_LIMIT_PER_IP", "10/60")
 JOIN_RATE_LIMIT_PER_LINK = env_rate("JOIN_RATE_LIMIT_PER_LINK", "300/60")
+# Landing pages and the click API (HEAD/GET /api/referral/<code>…) per client address: far above
+# what a person (or a household, or a carrier's shared address) sends, low enough to stop a
+# script from inflating clicks or enumerating codes.
+LANDING_RATE_LIMIT_PER_IP = env_rate("LANDING_RATE_LIMIT_PER_IP", "300/60")
 
 # --- Security ---------------------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)

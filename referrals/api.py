@@ -16,6 +16,7 @@ from referrals.http import (
     record_visit,
     set_visitor_cookie,
     throttle,
+    throttle_visit,
     visitor,
 )
 from referrals.invites import NoInviteAvailable, hand_out_invite
@@ -54,15 +55,19 @@ CAMPAIGN_RESPONSE = inline_serializer(
     },
 )
 GONE = {404: OpenApiResponse(ERROR), 410: OpenApiResponse(ERROR)}
+SLOW_DOWN = {429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After")}
 
 
 @extend_schema(
     summary="Record a click on a referral link (as the landing page does)",
     description="The seed's clients send HEAD; GET is accepted and behaves the same.",
-    responses={200: None, **GONE},
+    responses={200: None, **GONE, **SLOW_DOWN},
 )
 @api_view(["GET", "HEAD"])
 def track_click(request: Request, code: str) -> Response:
+    wait = throttle_visit(request)
+    if wait:
+        return too_many_requests(wait)
     try:
         link = find_live_link(code)
     except LinkUnavailable as gone:
@@ -77,10 +82,13 @@ def track_click(request: Request, code: str) -> Response:
 
 @extend_schema(
     summary="The campaign and landing data for a referral code",
-    responses={200: CAMPAIGN_RESPONSE, **GONE},
+    responses={200: CAMPAIGN_RESPONSE, **GONE, **SLOW_DOWN},
 )
 @api_view(["GET"])
 def campaign_data(request: Request, code: str) -> Response:
+    wait = throttle_visit(request)
+    if wait:
+        return too_many_requests(wait)
     try:
         link = find_live_link(code)
     except LinkUnavailable as gone:
@@ -115,7 +123,7 @@ def campaign_data(request: Request, code: str) -> Response:
         200: INVITE_RESPONSE,
         400: OpenApiResponse(ERROR, description="Malformed, wrongly typed or oversized body"),
         **GONE,
-        429: OpenApiResponse(ERROR, description="Too many requests; see Retry-After"),
+        **SLOW_DOWN,
         503: OpenApiResponse(ERROR, description="Discord unreachable and no fallback invite"),
     },
 )
@@ -130,9 +138,7 @@ def create_managed_invite(request: Request) -> Response:
         return error(gone.status, gone.message)
     wait = throttle(request, link)
     if wait:
-        return error(
-            429, f"Too many requests: try again in {wait} seconds.", **{"Retry-After": str(wait)}
-        )
+        return too_many_requests(wait)
     visitor_id, new_visitor = visitor(request)
     try:
         handout = hand_out_invite(link, visitor_id)
@@ -144,6 +150,12 @@ def create_managed_invite(request: Request) -> Response:
     if new_visitor:
         set_visitor_cookie(response, visitor_id)
     return response
+
+
+def too_many_requests(wait: int) -> Response:
+    return error(
+        429, f"Too many requests: try again in {wait} seconds.", **{"Retry-After": str(wait)}
+    )
 
 
 def read_referral_code(request: Request) -> tuple[str, str]:

@@ -58,10 +58,27 @@ def staff_login_client(username, ip_address, user_agent, path_info, request) -> 
     return f"username={username!r} network={ip_address} path={path_info}"
 
 
+def rate_subject(request: HttpRequest) -> str:
+    """Whom a per-address rate limit counts: the client's IPv4 address, or its IPv6 /64 (one
+    subscriber's whole allocation, so cycling through addresses in it gains nothing)."""
+    ip = client_ip(request)
+    if ip is None:
+        return "unknown"
+    if ":" in ip:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return ip
+
+
+def throttle_visit(request: HttpRequest) -> int | None:
+    """Seconds to wait if this caller is over its rate limit for landing pages and the click
+    API; counted before the link is read, so a flood of made-up codes costs one cache hit."""
+    return ratelimit.hit("visit-ip", rate_subject(request), settings.LANDING_RATE_LIMIT_PER_IP)
+
+
 def throttle(request: HttpRequest, link) -> int | None:
     """Seconds to wait if this caller or this link is over its invite rate limit."""
     return ratelimit.hit(
-        "join-ip", client_ip(request) or "unknown", settings.JOIN_RATE_LIMIT_PER_IP
+        "join-ip", rate_subject(request), settings.JOIN_RATE_LIMIT_PER_IP
     ) or ratelimit.hit("join-link", str(link.pk), settings.JOIN_RATE_LIMIT_PER_LINK)
 
 

@@ -107,6 +107,8 @@ class ManagedInvite(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status", "expires_at"]),
             models.Index(fields=["guild_id", "status"]),
+            # "Does this visitor already hold an invite of this link?" on every Join.
+            models.Index(fields=["referral_link", "visitor_id"], name="invite_link_visitor_idx"),
         ]
         constraints = [
             models.CheckConstraint(

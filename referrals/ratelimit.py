@@ -1,11 +1,23 @@
-"""Fixed-window rate limits kept in the cache (atomic `add` + `incr` on Redis and locmem)."""
+"""Fixed-window rate limits kept in the cache (atomic `add` + `incr` on Redis and locmem).
+
+Kept over django-ratelimit 4.1 (README, "Rate limits"): its system checks fail start-up on a
+local-memory cache, our embedded default (django_ratelimit.E003), and warn on Django's own
+Redis cache (W001); it refuses with 403 (PermissionDenied) unless a middleware is added to map
+it to a 429; and the client address and Retry-After would still be ours to compute. These few
+lines do what we need on both caches.
+A limit that cannot be counted (the cache unreachable) lets the request through, logged: the
+landing page must not fail because Redis blinked.
+"""
 
 import hashlib
 import hmac
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+
+log = logging.getLogger(__name__)
 
 
 def hit(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
@@ -15,12 +27,16 @@ def hit(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
         return None
     now = time.time()
     key = _key(scope, subject, window, now)
-    cache.add(key, 0, timeout=window + 1)
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr: count this request as the first
-        cache.add(key, 1, timeout=window + 1)
-        count = 1
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # evicted between add and incr: count this request as the first
+            cache.add(key, 1, timeout=window + 1)
+            count = 1
+    except Exception as exc:  # the cache is unreachable: do not turn a visit into a 500
+        log.warning("rate limit %s not counted, letting the request through: %r", scope, exc)
+        return None
     if count > limit:
         return max(1, int(window - now % window + 0.999))
     return None
@@ -32,7 +48,12 @@ def exceeded(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
     if limit == 0:
         return None
     now = time.time()
-    if (cache.get(_key(scope, subject, window, now)) or 0) > limit:
+    try:
+        count = cache.get(_key(scope, subject, window, now)) or 0
+    except Exception as exc:
+        log.warning("rate limit %s not read, letting the request through: %r", scope, exc)
+        return None
+    if count > limit:
         return max(1, int(window - now % window + 0.999))
     return None
 

@@ -9,13 +9,23 @@ from django.views.decorators.http import require_http_methods
 
 from analytics.oauth_joins import record_oauth_join
 from referrals import oauth
-from referrals.http import VISITOR_COOKIE, record_visit, set_visitor_cookie, throttle, visitor
+from referrals.http import (
+    VISITOR_COOKIE,
+    record_visit,
+    set_visitor_cookie,
+    throttle,
+    throttle_visit,
+    visitor,
+)
 from referrals.invites import NoInviteAvailable, hand_out_invite
 from referrals.links import LinkUnavailable, find_live_link
 
 
 @require_http_methods(["GET", "HEAD"])
 def landing(request: HttpRequest, code: str) -> HttpResponse:
+    wait = throttle_visit(request)
+    if wait:
+        return slow_down(request, wait)
     try:
         link = find_live_link(code)
     except LinkUnavailable as gone:
@@ -59,7 +69,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
     wait = throttle(request, link)
     if wait:
-        return slow_down(request, link, wait, reverse("referrals:landing", args=[code]))
+        return slow_down(request, wait, reverse("referrals:landing", args=[code]), link.campaign)
 
     visitor_id, new_visitor = visitor(request)
     try:
@@ -102,7 +112,7 @@ def join_oauth(request: HttpRequest, code: str) -> HttpResponse:
         )
     wait = throttle(request, link)
     if wait:
-        return slow_down(request, link, wait, back)
+        return slow_down(request, wait, back, link.campaign)
     visitor_id, new_visitor = visitor(request)
     response = HttpResponseRedirect(oauth.authorize_url(link, visitor_id))
     response["Cache-Control"] = "no-store"
@@ -157,14 +167,14 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def slow_down(request: HttpRequest, link, wait: int, back_url: str) -> HttpResponse:
+def slow_down(request: HttpRequest, wait: int, back_url: str = "", campaign=None) -> HttpResponse:
     """The 429 page for a caller over its rate limit, saying when to come back."""
     response = unavailable(
         request,
         429,
         "Slow down a little",
         "We've had a lot of requests from you.",
-        link.campaign,
+        campaign,
         retry_after_seconds=wait,
         back_url=back_url,
     )

@@ -117,3 +117,33 @@ def test_the_schema_documents_the_seed_endpoints(client, db):
         "429",
         "503",
     }
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        lambda c, code: c.head(f"/api/referral/{code}", HTTP_USER_AGENT=WINDOWS_CHROME),
+        lambda c, code: c.get(f"/api/referral/{code}", HTTP_USER_AGENT=WINDOWS_CHROME),
+        lambda c, code: c.get(f"/api/referral/{code}/campaign"),
+    ],
+    ids=["HEAD click", "GET click", "GET campaign"],
+)
+def test_an_address_over_the_visit_limit_gets_429_with_retry_after(
+    client, bob_link, settings, request_
+):
+    # Given an address at its LANDING_RATE_LIMIT_PER_IP
+    settings.LANDING_RATE_LIMIT_PER_IP = (1, 60)
+    assert request_(client, bob_link.referral_code).status_code == 200
+
+    # When it asks again
+    response = request_(client, bob_link.referral_code)
+
+    # Then it gets the API's error shape (a HEAD answer has no body) and when to retry
+    assert response.status_code == 429
+    assert 1 <= int(response["Retry-After"]) <= 60
+    if response.content:
+        assert response.json() == {
+            "success": False,
+            "error": f"Too many requests: try again in {response['Retry-After']} seconds.",
+        }
+    assert ReferralEvent.objects.count() <= 1

@@ -161,10 +161,14 @@ def test_without_a_fallback_the_visitor_is_told_to_retry(
 def test_an_ip_over_its_limit_gets_429_and_when_to_retry(
     client, bob_link, discord_emulator, settings
 ):
+    # Given two visitors behind one address have each taken an invite
     settings.JOIN_RATE_LIMIT_PER_IP = (2, 60)
     assert join(client, bob_link).status_code == 302
+    client.cookies.clear()
     assert join(client, bob_link).status_code == 302
+    client.cookies.clear()
 
+    # When a third asks from the same address
     response = join(client, bob_link)
 
     assert response.status_code == 429
@@ -185,6 +189,76 @@ def test_a_link_over_its_limit_gets_429_from_the_api(client, bob_link, discord_e
     assert second.status_code == 429
     assert second.json()["success"] is False
     assert "Retry-After" in second
+
+
+def test_a_visitor_pressing_join_again_gets_the_same_invite(client, bob_link, discord_emulator):
+    # Given a visitor who pressed "Join Discord" once
+    first = join(client, bob_link)
+    pooled = ManagedInvite.objects.filter(status="pooled").count()
+
+    # When they press it again, twice
+    again = [join(client, bob_link), join(client, bob_link)]
+
+    # Then they are sent to the same invite, and nothing more is taken from the pool or Discord
+    assert first.status_code == 302
+    assert [r["Location"] for r in again] == [first["Location"]] * 2
+    assigned = ManagedInvite.objects.get(status="assigned")
+    assert assigned.discord_invite_url == first["Location"]
+    assert assigned.visitor_id == client.cookies["it_vid"].value
+    assert ManagedInvite.objects.filter(status="pooled").count() == pooled
+
+
+def test_the_api_gives_a_visitor_their_invite_again(client, bob_link, discord_emulator):
+    body = {"referral_code": bob_link.referral_code}
+
+    def ask():
+        return client.post(
+            "/api/discord/create-managed-invite", body, content_type="application/json"
+        )
+
+    first, second = ask(), ask()
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["success"] is True
+    assert second.json() == first.json()
+    assert ManagedInvite.objects.filter(status="assigned").count() == 1
+    # and the page's Join button hands the same visitor the same invite
+    assert join(client, bob_link)["Location"] == first.json()["invite_url"]
+
+
+def test_a_visitor_gets_a_fresh_invite_when_theirs_is_about_to_be_revoked(
+    client, bob_link, discord_emulator
+):
+    # Given a visitor whose invite is revoked in less than a minute (INVITE_REVOKE_LEAD_SECONDS)
+    first = join(client, bob_link)["Location"]
+    soon = timezone.now() + timedelta(seconds=120)
+    ManagedInvite.objects.filter(discord_invite_url=first).update(expires_at=soon)
+
+    # When they press "Join Discord" again
+    second = join(client, bob_link)["Location"]
+
+    # Then they get one they have time to accept
+    assert second != first
+    fresh = ManagedInvite.objects.get(discord_invite_url=second)
+    assert fresh.visitor_id == client.cookies["it_vid"].value
+    assert fresh.expires_at > soon
+
+
+@pytest.mark.parametrize("then", ["used", "other-link"])
+def test_a_visitor_gets_a_new_invite_for_a_used_one_or_another_link(
+    client, bob_link, charlie_link, discord_emulator, then
+):
+    first = join(client, bob_link)["Location"]
+    link = bob_link
+    if then == "used":
+        ManagedInvite.objects.filter(discord_invite_url=first).update(status="used")
+    else:
+        link = charlie_link
+
+    second = join(client, link)["Location"]
+
+    assert second != first
+    assert ManagedInvite.objects.get(discord_invite_url=second).referral_link == link
 
 
 def test_it_retires_expired_and_stale_invites(campaign, discord_emulator):
@@ -224,3 +298,17 @@ def test_it_stays_under_the_guild_invite_cap(campaign, discord_emulator, setting
 
     assert top_up_pool(campaign.pk) == 2
     assert len(discord_invites(discord_emulator)) == 2
+
+
+@pytest.mark.parametrize("cookie", ["short", "<script>alert(1)</script>-padding-padding", "x" * 65])
+def test_a_malformed_visitor_cookie_gets_a_new_identity_not_an_error(
+    client, bob_link, discord_emulator, cookie
+):
+    client.cookies["it_vid"] = cookie
+
+    response = join(client, bob_link)
+
+    assert response.status_code == 302
+    fresh = client.cookies["it_vid"].value
+    assert fresh != cookie
+    assert ManagedInvite.objects.get(status="assigned").visitor_id == fresh

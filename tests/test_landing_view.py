@@ -176,3 +176,56 @@ def test_it_offers_the_campaigns_ways_to_join_in_order(client, bob_link, method,
     assert [b.rstrip("<") for b in shown] == buttons
     assert (f'href="/r/{bob_link.referral_code}/join/oauth"' in body) == (method != "invite")
     assert (f'action="/r/{bob_link.referral_code}/join"' in body) == (method != "oauth")
+
+
+def test_an_address_over_the_page_limit_gets_a_429_page_saying_when_to_come_back(
+    client, bob_link, settings
+):
+    # Given an address that has opened landing pages as often as LANDING_RATE_LIMIT_PER_IP allows
+    settings.LANDING_RATE_LIMIT_PER_IP = (2, 60)
+    assert [visit(client, bob_link).status_code for _ in range(2)] == [200, 200]
+
+    # When it opens one more (an unknown code too: the limit comes before the lookup)
+    response = visit(client, bob_link)
+    unknown = client.get("/r/made-up-code-aaaaaaaaaaaa", HTTP_USER_AGENT=WINDOWS_CHROME)
+
+    # Then it is told to slow down and when to come back, and nothing more is recorded
+    assert (response.status_code, unknown.status_code) == (429, 429)
+    assert 1 <= int(response["Retry-After"]) <= 60
+    assert "Slow down a little" in response.content.decode()
+    assert ReferralEvent.objects.count() == 2
+
+
+def test_the_page_limit_counts_the_client_behind_trusted_proxies_not_the_proxy(
+    client, bob_link, settings
+):
+    # Given two proxies in front (a load balancer, then a local reverse proxy) and a limit of 1
+    settings.TRUSTED_PROXY_COUNT = 2
+    settings.LANDING_RATE_LIMIT_PER_IP = (1, 60)
+
+    def from_client(address, forged=""):
+        chain = f"{forged}{address}, 10.0.0.2"  # the balancer's view, then the local proxy's
+        return visit(client, bob_link, REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=chain)
+
+    # When one client comes twice, the second time forging extra hops on the left,
+    # and another client comes through the same proxies
+    first, forged = from_client("203.0.113.7"), from_client("203.0.113.7", "1.1.1.1, 2.2.2.2, ")
+    other = from_client("198.51.100.9")
+
+    # Then the forged hops gain nothing, and the other client has its own allowance
+    assert (first.status_code, forged.status_code, other.status_code) == (200, 429, 200)
+    stored = list(ReferralEvent.objects.order_by("created_at").values_list("ip_address", flat=True))
+    assert stored == ["203.0.113.0", "198.51.100.0"]
+
+
+def test_an_ipv6_client_is_limited_by_its_whole_64(client, bob_link, settings):
+    settings.LANDING_RATE_LIMIT_PER_IP = (1, 60)
+    first = visit(client, bob_link, REMOTE_ADDR="2001:db8:1:2::1")
+    same_64 = visit(client, bob_link, REMOTE_ADDR="2001:db8:1:2:ffff::9")
+    other_64 = visit(client, bob_link, REMOTE_ADDR="2001:db8:1:3::1")
+    assert [r.status_code for r in (first, same_64, other_64)] == [200, 429, 200]
+
+
+def test_a_zero_page_limit_turns_it_off(client, bob_link, settings):
+    settings.LANDING_RATE_LIMIT_PER_IP = (0, 60)
+    assert {visit(client, bob_link).status_code for _ in range(5)} == {200}

@@ -39,6 +39,7 @@ def manage(*args, **env):
         ("DISCORD_CHANNEL_URL", "https://x/c", "DISCORD_CHANNEL_URL='https://x/c' is not a"),
         ("DISCORD_OAUTH_STATE_SECONDS", "5", "DISCORD_OAUTH_STATE_SECONDS=5 is too small"),
         ("DISCORD_OAUTH_AUTHORIZE_URL", "discord.com", "DISCORD_OAUTH_AUTHORIZE_URL='discord"),
+        ("LANDING_RATE_LIMIT_PER_IP", "lots", "LANDING_RATE_LIMIT_PER_IP='lots' is not a rate"),
     ],
 )
 def test_it_stops_with_one_clear_line_on_a_malformed_value(variable, value, says):
@@ -47,6 +48,42 @@ def test_it_stops_with_one_clear_line_on_a_malformed_value(variable, value, says
     assert says in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+POSTGRES = "postgres://app@127.0.0.1:5432/app"
+SHOW_DB = (
+    "from django.conf import settings; d = settings.DATABASES['default'];"
+    "print(d['CONN_MAX_AGE'], d['OPTIONS'].get('pool'))"
+)
+
+
+def test_postgresql_connections_come_from_a_bounded_pool():
+    result = manage("shell", "-c", SHOW_DB, DATABASE_URL=POSTGRES, DATABASE_POOL_SIZE="7")
+    assert result.returncode == 0, result.stderr
+    assert (
+        result.stdout.strip().splitlines()[-1]
+        == "0 {'min_size': 2, 'max_size': 7, 'timeout': 10.0}"
+    )
+
+
+def test_without_the_pool_connections_are_kept_conn_max_age():
+    result = manage("shell", "-c", SHOW_DB, DATABASE_URL=POSTGRES, DATABASE_POOL_SIZE="0")
+    assert result.stdout.strip().splitlines()[-1] == "60 None"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DATABASE_CONN_MAX_AGE": "60"}, "DATABASE_CONN_MAX_AGE=60 cannot be used with the pool"),
+        ({"DATABASE_POOL_SIZE": "ten"}, "DATABASE_POOL_SIZE='ten' is not a whole number"),
+        ({"DATABASE_POOL_TIMEOUT": "0"}, "DATABASE_POOL_TIMEOUT=0.0 is too small"),
+    ],
+)
+def test_it_refuses_a_pool_configuration_that_cannot_work(env, says):
+    result = manage("check", DATABASE_URL=POSTGRES, **env)
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_it_requires_a_secret_key_in_production():

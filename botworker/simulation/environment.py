@@ -107,6 +107,7 @@ class Environment:
         # One address sends every visitor: the per-IP and per-link limits would refuse them.
         settings.JOIN_RATE_LIMIT_PER_IP = (0, 60)
         settings.JOIN_RATE_LIMIT_PER_LINK = (0, 60)
+        settings.LANDING_RATE_LIMIT_PER_IP = (0, 60)
         # Plain HTTP on loopback even when the environment says production.
         settings.SECURE_SSL_REDIRECT = False
         settings.CSRF_COOKIE_SECURE = settings.SESSION_COOKIE_SECURE = False

@@ -1,56 +1,34 @@
-"""Managed invites: the pools, handing one out, and keeping Discord tidy.
-
-A visitor never waits on Discord when a pool has an invite: assignment is one row claimed in
-the database. Only an empty pool makes the visitor wait, for at most INVITE_POOL_WAIT_SECONDS,
-and when Discord cannot help the visitor still gets the campaign's fallback invite.
-
-Two kinds of pool. Links without a referral role share the campaign's pool (invites that carry
-no role, bound to a link when handed out). A role-tagged link's invites carry its role, fixed
-when Discord creates them, so such a link has a small pool of its own (LINK_POOL_SIZE) while it
-is being clicked (LINK_POOL_ACTIVE_SECONDS); a cold link's first visitor waits for one invite
-made on demand. Idle links hold no invites, so a campaign with hundreds of links stays far from
-Discord's ~1,000 invites per guild: campaign pool + LINK_POOL_SIZE × hot links.
-"""
+"""The pools' side of managed invites: creating them on Discord within the guild's cap, topping
+pools up, and revoking what should no longer be handed out (see the package's docstring)."""
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
-from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from botworker.discord_rest import DiscordError, discord
 from campaigns.models import Campaign
-from referrals.models import ManagedInvite, ReferralLink, UntrackedHandout
-from referrals.roles import ensure_referral_role, wants_role
+from referrals.models import ManagedInvite, ReferralLink
+from referrals.roles import wants_role
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("referrals.invites")
 
 INVITE_CODE_RE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
 # At most this many invites are created for one campaign in one top-up run.
 TOP_UP_BATCH = 10
+# pg_advisory_xact_lock(namespace, guild) serialises the guild invite cap's check-and-insert.
+_CAP_LOCK_NAMESPACE = 14_001
 Status = ManagedInvite.Status
 
-# Sent after commit with `campaign_id` when a handout drew on a campaign's pools. The task
-# module (above this one) listens and queues the top-up, so this module never imports it.
-pool_drawn = Signal()
 
-
-class NoInviteAvailable(Exception):
-    """Discord could not give an invite and the campaign has no fallback."""
-
-
-@dataclass(frozen=True)
-class Handout:
-    url: str
-    tracked: bool
-    invite: ManagedInvite | None = None
+class InviteCapReached(DiscordError):
+    """The guild already holds GUILD_INVITE_CAP managed invites: no new one is made."""
 
 
 def invite_url(code: str) -> str:
@@ -62,72 +40,11 @@ def usable_until(campaign: Campaign, now: datetime) -> datetime:
     return now + timedelta(seconds=max(60, campaign.invite_max_age_seconds // 2))
 
 
-def hand_out_invite(link: ReferralLink, visitor_id: str) -> Handout:
-    """Give this visitor of `link` an invite.
-
-    1. Claim the pooled invite that expires soonest (still comfortably valid) for the link.
-    2. Pool empty: create one on Discord now, within INVITE_POOL_WAIT_SECONDS, already bound to
-       this visitor (so no concurrent visitor can take it first).
-    3. Discord failing: the campaign's fallback invite, recorded as an untracked handout.
-    Either way a top-up of the pool is queued after commit.
-    """
-    campaign = link.campaign
-    invite = claim_pooled_invite(link, visitor_id)
-    if invite is None:
-        if wants_role(link) and not link.referral_role_id:
-            ensure_referral_role(link, budget=settings.INVITE_POOL_WAIT_SECONDS / 2)
-        try:
-            invite = create_invite(
-                campaign,
-                budget=settings.INVITE_POOL_WAIT_SECONDS,
-                link=link,
-                visitor_id=visitor_id,
-            )
-        except DiscordError as exc:
-            return _fallback(link, visitor_id, f"{exc.__class__.__name__}: {exc}")
-    transaction.on_commit(lambda: pool_drawn.send(sender=Campaign, campaign_id=str(campaign.pk)))
-    log.info(
-        "invite %s assigned to link %s (campaign %s)",
-        invite.discord_invite_code,
-        link.referral_code,
-        campaign.pk,
+def revoke_lead(campaign: Campaign) -> timedelta:
+    """How long before its expiry an assigned, unused invite is revoked."""
+    return timedelta(
+        seconds=min(settings.INVITE_REVOKE_LEAD_SECONDS, campaign.invite_max_age_seconds // 4)
     )
-    return Handout(invite.discord_invite_url, True, invite)
-
-
-def claim_pooled_invite(link: ReferralLink, visitor_id: str) -> ManagedInvite | None:
-    """Atomically bind one pooled invite to the link; None when the pool is empty.
-
-    `skip_locked` lets concurrent visitors each take a different row on PostgreSQL instead of
-    queueing; the conditional update is the claim itself, so a row is never handed out twice.
-    """
-    now = timezone.now()
-    # A role-tagged link's invites carry its role: only its own pool fits.
-    own = {"referral_link": link} if link.referral_role_id else {"referral_link__isnull": True}
-    while True:
-        with transaction.atomic():
-            invite = (
-                ManagedInvite.objects.select_for_update(skip_locked=True)
-                .filter(
-                    campaign_id=link.campaign_id,
-                    status=Status.POOLED,
-                    expires_at__gt=usable_until(link.campaign, now),
-                    **own,
-                )
-                .order_by("expires_at")
-                .first()
-            )
-            if invite is None:
-                return None
-            claimed = ManagedInvite.objects.filter(pk=invite.pk, status=Status.POOLED).update(
-                status=Status.ASSIGNED,
-                referral_link=link,
-                visitor_id=visitor_id[:64],
-                assigned_at=now,
-            )
-            if claimed == 1:
-                invite.refresh_from_db()
-                return invite
 
 
 def create_invite(
@@ -139,15 +56,17 @@ def create_invite(
     pool_for: ReferralLink | None = None,
 ) -> ManagedInvite:
     """Create one single-use invite on Discord: for the campaign's pool, for `pool_for`'s own
-    pool, or assigned at once to `link`. A role-tagged link's invite carries its role."""
-    active = ManagedInvite.objects.filter(
-        guild_id=campaign.guild_id, status__in=[Status.POOLED, Status.ASSIGNED]
-    ).count()
-    if active >= settings.GUILD_INVITE_CAP:
-        raise DiscordError(
-            f"guild {campaign.guild_id} already holds {active} managed invites "
-            f"(GUILD_INVITE_CAP={settings.GUILD_INVITE_CAP})"
-        )
+    pool, or assigned at once to `link`. A role-tagged link's invite carries its role.
+
+    The guild's cap (GUILD_INVITE_CAP) holds under concurrency without holding a lock across
+    the call to Discord:
+    1. Already at the cap: refuse without asking Discord.
+    2. Create the invite on Discord.
+    3. Under a per-guild lock, count again and record it; a creator that lost the race records
+       its invite as revoked (so the bot never reads its vanishing as a use), deletes it on
+       Discord and refuses. Discord's own limit (~1,000) leaves room for that moment.
+    """
+    _refuse_over_cap(campaign.guild_id, _active_invites(campaign.guild_id))
     owner = link or pool_for
     role_id = owner.referral_role_id if owner is not None and wants_role(owner) else ""
     data = discord().create_invite(
@@ -162,19 +81,55 @@ def create_invite(
     expires_at = _parse_time(data.get("expires_at")) or (
         timezone.now() + timedelta(seconds=campaign.invite_max_age_seconds)
     )
-    return ManagedInvite.objects.create(
-        campaign=campaign,
-        discord_invite_code=code,
-        discord_invite_url=invite_url(code),
-        guild_id=campaign.guild_id,
-        channel_id=campaign.channel_id,
-        max_uses=int(data.get("max_uses") or 1),
-        status=Status.ASSIGNED if link else Status.POOLED,
-        referral_link=owner if role_id or link else None,
-        visitor_id=visitor_id[:64],
-        assigned_at=timezone.now() if link else None,
-        expires_at=expires_at,
-    )
+    with transaction.atomic():
+        _lock_guild_invites(campaign.guild_id)
+        active = _active_invites(campaign.guild_id)
+        over_cap = active >= settings.GUILD_INVITE_CAP
+        invite = ManagedInvite.objects.create(
+            campaign=campaign,
+            discord_invite_code=code,
+            discord_invite_url=invite_url(code),
+            guild_id=campaign.guild_id,
+            channel_id=campaign.channel_id,
+            max_uses=int(data.get("max_uses") or 1),
+            status=Status.REVOKED if over_cap else Status.ASSIGNED if link else Status.POOLED,
+            referral_link=owner if role_id or link else None,
+            visitor_id=visitor_id[:64],
+            assigned_at=timezone.now() if link and not over_cap else None,
+            expires_at=expires_at,
+        )
+    if over_cap:
+        try:
+            discord().delete_invite(code, budget=10)
+        except DiscordError as exc:  # recorded as revoked: it expires unused, credited to nobody
+            log.warning("could not delete over-cap invite %s: %s", code, exc)
+        _refuse_over_cap(campaign.guild_id, active)
+    return invite
+
+
+def _active_invites(guild_id: str) -> int:
+    return ManagedInvite.objects.filter(
+        guild_id=guild_id, status__in=[Status.POOLED, Status.ASSIGNED]
+    ).count()
+
+
+def _refuse_over_cap(guild_id: str, active: int) -> None:
+    if active >= settings.GUILD_INVITE_CAP:
+        raise InviteCapReached(
+            f"guild {guild_id} already holds {active} managed invites "
+            f"(GUILD_INVITE_CAP={settings.GUILD_INVITE_CAP})"
+        )
+
+
+def _lock_guild_invites(guild_id: str) -> None:
+    """Serialise the cap's count-and-insert per guild until the transaction ends. PostgreSQL:
+    an advisory lock; SQLite needs none (IMMEDIATE transactions already take the write lock)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_CAP_LOCK_NAMESPACE, int(guild_id) % 2**31],
+            )
 
 
 def top_up_pool(campaign_id) -> int:
@@ -278,8 +233,7 @@ def _revoke_unused_assigned(now: datetime) -> int:
     ).select_related("campaign")
     revoked = 0
     for invite in due:
-        max_age = invite.campaign.invite_max_age_seconds
-        if invite.expires_at - now > timedelta(seconds=min(lead, max_age // 4)):
+        if invite.expires_at - now > revoke_lead(invite.campaign):
             continue
         # The claim comes first: once the row says revoked, the bot ignores the vanishing.
         if not ManagedInvite.objects.filter(pk=invite.pk, status=Status.ASSIGNED).update(
@@ -293,21 +247,6 @@ def _revoke_unused_assigned(now: datetime) -> int:
             # Still revoked: it expires on its own in moments, and nobody is credited with it.
             log.warning("could not delete unused invite %s: %s", invite.discord_invite_code, exc)
     return revoked
-
-
-def _fallback(link: ReferralLink, visitor_id: str, reason: str) -> Handout:
-    campaign = link.campaign
-    log.warning(
-        "no tracked invite for link %s (campaign %s): %s; %s",
-        link.referral_code,
-        campaign.pk,
-        reason,
-        "sending the fallback invite" if campaign.fallback_invite_url else "no fallback set",
-    )
-    if not campaign.fallback_invite_url:
-        raise NoInviteAvailable(reason)
-    UntrackedHandout.objects.create(link=link, visitor_id=visitor_id[:64], reason=reason[:200])
-    return Handout(campaign.fallback_invite_url, False)
 
 
 def _parse_time(value) -> datetime | None:
