@@ -4,6 +4,7 @@ Without any variable set, a fresh checkout runs on SQLite under `var/`, with Cel
 eagerly and a local-memory cache. `.env.example` lists every variable with its default.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from config.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+
+
+def _shipped(folder: str) -> Path:
+    """`templates/` or `static/`: beside manage.py in a checkout; from an installed wheel, where
+    pip put its data files (`<sys.prefix>/share/invitetrail/<folder>`, see pyproject.toml)."""
+    beside = BASE_DIR / folder
+    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "invitetrail" / folder
+
 
 # A .env file beside manage.py is read when present; real environment variables win.
 if (BASE_DIR / ".env").is_file():
@@ -82,7 +91,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_shipped("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -285,8 +294,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [_shipped("static")]
+# Where `collectstatic` gathers them for whitenoise; set it for an installed wheel.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", "") or VAR_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
