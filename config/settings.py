@@ -132,7 +132,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# memory:// with a host name: kombu warns "No hostname was supplied" for a bare memory://.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured: run tasks in-process, so the embedded defaults need no Redis.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
