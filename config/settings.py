@@ -334,9 +334,19 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors_in_one_line": {"()": "config.logs.ClientErrorsInOneLine"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_in_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG) would print every 4xx a second time: its records
+        # reach the root handler above.
+        "django": {"handlers": [], "level": "INFO"},
         # nextcord is chatty at INFO about gateway internals; operators want our lines.
         "nextcord": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},
