@@ -34,11 +34,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# rundemo checks its ports before it migrates and loads the demo data (--setup), so a second
+# `make demo` says in one line that one is running and touches nothing.
 demo: install
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py demo_data
-	$(PY) manage.py demo_activity
-	$(PY) manage.py rundemo
+	$(PY) manage.py rundemo --setup
 
 test: install
 	$(PY) -m pytest
