@@ -59,13 +59,12 @@ def _messages_html(emu: Emulator, channel: models.Channel, viewer: str) -> str:
 
 
 def _latest(emu: Emulator, guild_id: str | None, viewer: str) -> dict[str, str]:
-    """Each of the guild's channels' newest message id that `viewer` can see."""
+    """Each of the guild's channels' newest message id that `viewer` can see ("0": none yet)."""
     guild = emu.world.guilds.get(guild_id or "")
     latest = {}
     for cid in guild.channel_ids if guild is not None else []:
         visible = emu.world.channel_messages(cid, viewer or None)
-        if visible:
-            latest[cid] = visible[-1].id
+        latest[cid] = visible[-1].id if visible else "0"
     return latest
 
 
