@@ -50,3 +50,36 @@ def test_a_new_message_appears_without_reloading(discord_emulator, new_page, scr
     page.locator("#messages", has_text="Giveaway tonight").wait_for()
     page.locator(f"nav a.current[data-channel='{defaults.GENERAL_CHANNEL_ID}']").wait_for()
     assert "new" not in (general.get_attribute("class") or "")
+
+
+def test_a_button_press_answers_in_place(discord_emulator, new_page):
+    # given a bot message with a button no bot answers, seen by a member in the browser
+    discord_emulator.world.interaction_timeout = 0.2
+    requests.post(
+        f"{discord_emulator.api_base}/channels/{defaults.WELCOME_CHANNEL_ID}/messages",
+        json={
+            "content": "Press **Start**",
+            "components": [
+                {
+                    "type": 1,
+                    "components": [{"type": 2, "style": 1, "label": "Start", "custom_id": "go"}],
+                }
+            ],
+        },
+        headers=BOT,
+        timeout=5,
+    ).raise_for_status()
+    member = discord_emulator.accept_invite(discord_emulator.create_invite().code)
+    page = new_page(DESKTOP)
+    page.goto(
+        f"{discord_emulator.base_url}/channels/{defaults.WELCOME_CHANNEL_ID}?as={member.user_id}"
+    )
+    page.evaluate("window.stillTheSamePage = true")
+
+    # when they press it
+    page.get_by_role("button", name="Start").click()
+
+    # then, as on Discord, the interaction failed — said on the same page
+    page.locator("#notice", has_text="This interaction failed").wait_for()
+    assert page.evaluate("window.stillTheSamePage === true")
+    assert discord_emulator.interaction_failures[0]["custom_id"] == "go"

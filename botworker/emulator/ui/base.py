@@ -38,15 +38,19 @@ form.inline{display:inline}
 # Progressive enhancement (every page works without it): every second, asks the channel's
 # live endpoint for its messages and each channel's latest message id; swaps the messages in
 # when they changed (new, edited, an interaction's reply) and marks a channel in the list with
-# "●" when a message newer than the last one seen there arrived. "Seen" is kept per browser.
+# "●" when a message newer than the last one seen there arrived ("seen" is kept per browser).
+# A button press is posted in the background: the page stays, the reply comes in as above, a
+# modal opens as its own page, and "This interaction failed" shows in #notice.
 LIVE_SCRIPT = """
 (function(){
   var box=document.getElementById('messages'), nav=document.querySelector('nav');
-  var live=document.body.dataset.live; if(!live) return;
+  var notice=document.getElementById('notice'), live=document.body.dataset.live;
+  if(!live) return;
   var seen=JSON.parse(localStorage.getItem('seen')||'{}'), here=document.body.dataset.channel;
   function newer(a,b){return !b||a.length>b.length||(a.length==b.length&&a>b);}
-  function tick(){
-    fetch(live,{cache:'no-store'}).then(function(r){return r.ok?r.json():null;}).then(function(d){
+  function poll(){
+    return fetch(live,{cache:'no-store'}).then(function(r){return r.ok?r.json():null;})
+    .then(function(d){
       if(!d) return;
       if(box&&d.version!==box.dataset.version){box.innerHTML=d.html;box.dataset.version=d.version;}
       Object.keys(d.latest).forEach(function(c){
@@ -55,9 +59,22 @@ LIVE_SCRIPT = """
         if(a) a.classList.toggle('new', c!==here && newer(id, seen[c]));
       });
       localStorage.setItem('seen',JSON.stringify(seen));
-    }).catch(function(){}).finally(function(){setTimeout(tick,1000);});
+    }).catch(function(){});
   }
-  tick();
+  (function loop(){poll().finally(function(){setTimeout(loop,1000);});})();
+  document.addEventListener('submit',function(e){
+    var form=e.target;
+    if(!box||!box.contains(form)) return;
+    e.preventDefault();
+    if(notice) notice.textContent='';
+    fetch(form.action,{method:'POST',body:new URLSearchParams(new FormData(form))})
+    .then(function(r){
+      if(r.url.indexOf('/modal')>=0){location.href=r.url;return;}
+      var said=new URL(r.url).searchParams.get('notice');
+      if(said&&notice) notice.textContent=said;
+      return poll();
+    }).catch(function(){form.submit();});
+  });
 })();
 """
 

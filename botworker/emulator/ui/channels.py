@@ -92,7 +92,7 @@ async def channel_page(request: web.Request) -> web.Response:
         f"<form method=get><label for=as>Viewing as</label><select name=as id=as>"
         f"<option value=''>(nobody: buttons hidden)</option>{picker}</select>"
         f"<p><button>Switch</button></p></form>"
-        + (f"<p class=error>{notice}</p>" if notice else "")
+        + f"<p class=error id=notice role=status>{notice}</p>"
         + f"<div id=messages data-version='{_version(messages)}'>{messages}</div>",
         nav=nav,
         live=_live_url(channel.id, viewer),
