@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from html import escape
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -107,7 +108,7 @@ def page(
 def channel_nav(emu: Emulator, guild_id: str, current: str = "", viewer: str = "") -> str:
     """The guild's text channels, each link marked by the live script when something new came."""
     guild = emu.world.guilds[guild_id]
-    suffix = f"?as={escape(viewer)}" if viewer else ""
+    suffix = escape(f"?{urlencode({'as': viewer})}") if viewer else ""
     items = "".join(
         f"<li><a href='/channels/{cid}{suffix}' data-channel='{cid}'"
         f"{' class=current' if cid == current else ''}>"
