@@ -34,11 +34,11 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# rundemo checks its ports before it migrates and loads the demo data (--setup), so a second
+# `make demo` says in one line that one is running and touches nothing.
+# `make demo DEMO_PORTS="--web-port 8001 --discord-port 8101"` runs it on other ports.
 demo: install
-	$(PY) manage.py migrate --no-input
-	$(PY) manage.py demo_data
-	$(PY) manage.py demo_activity
-	$(PY) manage.py rundemo
+	@$(PY) manage.py rundemo --setup $(DEMO_PORTS)
 
 test: install
 	$(PY) -m pytest

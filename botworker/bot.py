@@ -58,6 +58,8 @@ def build_bot(extensions: list[str] | None = None, **options: Any) -> Invitetrai
     `options` go to nextcord (tests shorten `guild_ready_timeout`; production uses defaults).
     """
     nextcord.http.Route.BASE = settings.DISCORD_API_BASE
+    # The bot never joins a voice channel: PyNaCl's absence is no reason for a warning.
+    nextcord.VoiceClient.warn_nacl = False
     bot = InvitetrailBot(**options)
     for name in EXTENSIONS if extensions is None else extensions:
         bot.load_extension(name)

@@ -4,6 +4,7 @@ Without any variable set, a fresh checkout runs on SQLite under `var/`, with Cel
 eagerly and a local-memory cache. `.env.example` lists every variable with its default.
 """
 
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,6 +25,14 @@ from config.env import (
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+
+
+def _shipped(folder: str) -> Path:
+    """`templates/` or `static/`: beside manage.py in a checkout; from an installed wheel, where
+    pip put its data files (`<sys.prefix>/share/invitetrail/<folder>`, see pyproject.toml)."""
+    beside = BASE_DIR / folder
+    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "invitetrail" / folder
+
 
 # A .env file beside manage.py is read when present; real environment variables win.
 if (BASE_DIR / ".env").is_file():
@@ -82,7 +91,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [_shipped("templates")],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -143,7 +152,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# memory:// with a host name: kombu warns "No hostname was supplied" for a bare memory://.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 # No broker configured: run tasks in-process, so the embedded defaults need no Redis.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -323,8 +333,9 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
+STATICFILES_DIRS = [_shipped("static")]
+# Where `collectstatic` gathers them for whitenoise; set it for an installed wheel.
+STATIC_ROOT = Path(env_str("STATIC_ROOT", "") or VAR_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -361,9 +372,19 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"client_errors_in_one_line": {"()": "config.logs.ClientErrorsInOneLine"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_errors_in_one_line"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG) would print every 4xx a second time: its records
+        # reach the root handler above.
+        "django": {"handlers": [], "level": "INFO"},
         # nextcord is chatty at INFO about gateway internals; operators want our lines.
         "nextcord": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},

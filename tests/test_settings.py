@@ -164,3 +164,24 @@ def test_hashed_ips_are_never_keyed_with_the_secret_key():
 def test_it_runs_on_the_embedded_defaults_without_any_variable():
     result = manage("check")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_client_error_is_logged_once_in_one_line(tmp_path):
+    # given the development server's logging (DEBUG), a missing page and a view refusing access
+    script = (
+        "from django.test import Client, RequestFactory\n"
+        "from django.core.exceptions import PermissionDenied\n"
+        "from django.core.handlers.exception import response_for_exception\n"
+        "assert Client(HTTP_HOST='127.0.0.1').get('/no-such-page').status_code == 404\n"
+        "request = RequestFactory(HTTP_HOST='127.0.0.1').get('/admin/secret/')\n"
+        "assert response_for_exception(request, PermissionDenied()).status_code == 403\n"
+    )
+    out = manage(
+        "shell", "-c", script, DJANGO_DEBUG="true", DATABASE_URL=f"sqlite:///{tmp_path}/db"
+    )
+
+    # then each is one line, once, without a traceback
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("Not Found: /no-such-page") == 1, out.stderr
+    assert out.stderr.count("Forbidden (Permission denied): /admin/secret/") == 1, out.stderr
+    assert "Traceback" not in out.stderr

@@ -2,7 +2,11 @@
 
 Connection lifecycle: HELLO (op 10) on connect; the client IDENTIFYs (op 2) and gets READY then
 one GUILD_CREATE per guild, or RESUMEs (op 6) and gets every event it missed (replayed from the
-session's buffer, same sequence numbers) then RESUMED. Heartbeats (op 1) are ACKed (op 11).
+session's buffer, same sequence numbers) then RESUMED. Heartbeats (op 1) are ACKed (op 11), after
+a real network's round trip (ACK_DELAY) rather than the loopback's microseconds: nextcord stamps
+a heartbeat's send time on its keep-alive thread only after the send completes, so an ACK that
+beats that stamp is measured against the previous heartbeat ("Can't keep up, websocket is 41 s
+behind"). Dispatches are not held behind the ACK.
 The server can ask for a RECONNECT (op 7), invalidate a session (op 9) or drop the socket.
 Close codes: 4001 unknown opcode, 4002 decode error, 4003 not authenticated, 4004 bad token,
 4005 already authenticated, 4010 invalid shard, 4013 invalid intents, 4014 disallowed
@@ -39,6 +43,7 @@ MESSAGE_CONTENT = 1 << 15
 PRIVILEGED = {1 << 1: "members", 1 << 8: "presences", 1 << 15: "message_content"}
 ALL_INTENTS = (1 << 26) - 1
 BUFFER_SIZE = 10_000
+ACK_DELAY = 0.03  # seconds: a fast real link's round trip to the gateway
 CHUNK_SIZE = 1000
 
 
@@ -225,7 +230,8 @@ class Gateway:
     def _receive(self, connection: Connection, op: int, data: Any) -> bool:
         """Handle one client payload; False once the connection is being closed."""
         if op == HEARTBEAT:
-            connection.send({"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None})
+            ack = {"op": HEARTBEAT_ACK, "d": None, "s": None, "t": None}
+            asyncio.get_running_loop().call_later(ACK_DELAY, connection.send, ack)
             return True
         if op == IDENTIFY:
             return self._identify(connection, data or {})

@@ -28,6 +28,19 @@ TOKEN_LIFETIME = timedelta(days=7)
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 
 
+ACCESS_DENIED = {
+    "error": "access_denied",
+    "error_description": "The resource owner or authorization server denied the request",
+}
+
+
+def _redirect(redirect_uri: str, query: dict[str, str], state: str | None) -> str:
+    if state is not None:
+        query["state"] = state
+    separator = "&" if urlsplit(redirect_uri).query else "?"
+    return f"{redirect_uri}{separator}{urlencode(query)}"
+
+
 class OAuthError(Exception):
     """An OAuth2 error as Discord sends it: `{"error": ..., "error_description": ...}`."""
 
@@ -55,10 +68,7 @@ class OAuthMixin:
         state: str | None = None,
     ) -> str:
         """The user clicks "Authorize": returns the redirect URL carrying `code` and `state`."""
-        if client_id != self.application.id:
-            raise OAuthError(400, "invalid_client", "Unknown client_id.")
-        if not self.redirect_allowed(redirect_uri):
-            raise OAuthError(400, "invalid_request", 'Invalid "redirect_uri" in request.')
+        self._check_redirect(client_id, redirect_uri)
         if not scopes:
             raise OAuthError(400, "invalid_scope", "The requested scope is invalid.")
         self.get_user(user_id)
@@ -66,11 +76,19 @@ class OAuthMixin:
         self.auth_codes[code] = models.AuthorizationCode(
             code, client_id, user_id, list(scopes), redirect_uri, self.clock.now() + CODE_LIFETIME
         )
-        query = {"code": code}
-        if state is not None:
-            query["state"] = state
-        separator = "&" if urlsplit(redirect_uri).query else "?"
-        return f"{redirect_uri}{separator}{urlencode(query)}"
+        return _redirect(redirect_uri, {"code": code}, state)
+
+    def deny(self: World, *, client_id: str, redirect_uri: str, state: str | None = None) -> str:
+        """The user clicks "Cancel": the redirect back to the application carrying
+        `error=access_denied` (and `state`), as Discord sends it when a user declines."""
+        self._check_redirect(client_id, redirect_uri)
+        return _redirect(redirect_uri, dict(ACCESS_DENIED), state)
+
+    def _check_redirect(self: World, client_id: str, redirect_uri: str) -> None:
+        if client_id != self.application.id:
+            raise OAuthError(400, "invalid_client", "Unknown client_id.")
+        if not self.redirect_allowed(redirect_uri):
+            raise OAuthError(400, "invalid_request", 'Invalid "redirect_uri" in request.')
 
     def _check_client(self: World, client_id: str | None, client_secret: str | None) -> None:
         if client_id != self.application.id or not secrets.compare_digest(

@@ -3,6 +3,7 @@ member chunks — with nextcord where it matters and a raw websocket for protoco
 
 from __future__ import annotations
 
+import asyncio
 import json
 import zlib
 from typing import Any
@@ -122,6 +123,22 @@ async def test_it_acknowledges_heartbeats(raw):
     await gateway.send(1, None)
 
     assert (await gateway.receive())["op"] == 11
+
+
+async def test_nextcord_measures_each_heartbeat_against_its_own_ack(emulator, discord_client):
+    # A loopback ACK faster than nextcord's keep-alive thread stamps the send made it measure
+    # the previous heartbeat: "Can't keep up, websocket is 41 s behind" in the demo.
+    emulator.gateway.heartbeat_interval = 100  # ms, so 40 heartbeats take 4 s
+    client, _ = await discord_client(emulator)
+    seen: list[float] = []
+    deadline = asyncio.get_running_loop().time() + 15
+    while len(set(seen)) < 40 and asyncio.get_running_loop().time() < deadline:
+        if client.latency != float("inf"):
+            seen.append(client.latency)
+        await asyncio.sleep(0.01)  # polls the value; no wait on the outcome
+
+    assert len(set(seen)) >= 40, "nextcord stopped heartbeating"
+    assert max(seen) < 0.09, f"an ACK was measured against an older heartbeat: {max(seen):.3f} s"
 
 
 async def test_it_sends_ready_then_guild_create_with_sequence_numbers(raw):

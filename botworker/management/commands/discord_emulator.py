@@ -120,7 +120,13 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await emulator.start()
+        try:
+            await emulator.start()
+        except OSError as exc:  # the port is taken: one line, not a traceback
+            raise CommandError(
+                f"The local Discord cannot listen on {emulator.host}:{emulator.port}: "
+                f"{exc.strerror or exc}."
+            ) from None
         self.stdout.write(f"Discord emulator UI:  {emulator.base_url}/")
         self.stdout.write(f"REST API base:        {emulator.api_base}")
         self.stdout.write(f"Gateway:              {emulator.ws_url}")
