@@ -29,6 +29,7 @@ def record_landing_visit(
     ip_address: str | None,
     ip_hash: str,
     utm: dict[str, str],
+    new_visitor: bool = False,
 ) -> ReferralEvent:
     """Record a landing-page request as a `click` (a person) or a `preview` (a bot).
 
@@ -36,6 +37,7 @@ def record_landing_visit(
     `clicks`; see analytics.clicks for how (buffered or direct) and why the counter always
     equals the number of unique click events. The returned event may not be in the database
     yet (buffered): it carries its id, time and whether it was counted as unique.
+    `new_visitor`: the visitor id was made for this request, so it has no history to check.
     """
     is_click = visit.kind == CLICK
     if not is_click:
@@ -59,4 +61,4 @@ def record_landing_visit(
         metadata={"utm": utm} if utm else {},
         created_at=timezone.now(),
     )
-    return clicks.record(event, uniqueness=uniqueness)
+    return clicks.record(event, uniqueness=uniqueness, new_visitor=new_visitor)

@@ -30,10 +30,11 @@ def buffering() -> bool:
     return bool(settings.CLICK_BUFFER and settings.REDIS_URL)
 
 
-def record(event: ReferralEvent, *, uniqueness: str) -> ReferralEvent:
+def record(event: ReferralEvent, *, uniqueness: str, new_visitor: bool = False) -> ReferralEvent:
     """Record an unsaved landing-page event. `uniqueness`: ALWAYS (a click without a visitor
     id, or no dedupe window), NEVER (a preview) or ONCE (a click that is unique unless the
-    visitor made a counted click on the link within CLICK_DEDUPE_SECONDS)."""
+    visitor made a counted click on the link within CLICK_DEDUPE_SECONDS). A `new_visitor`'s
+    id was made for this request: nothing to look up (the buffer still notes it as seen)."""
     event.is_unique = uniqueness == ALWAYS
     if buffering():
         try:
@@ -42,7 +43,9 @@ def record(event: ReferralEvent, *, uniqueness: str) -> ReferralEvent:
         except redis.RedisError as exc:
             log.warning("click buffer unreachable (%s): link %s written directly", exc,
                         event.link_id)  # fmt: skip
-    return _store.record_direct(event, check_unique=uniqueness == ONCE)
+    if uniqueness == ONCE and new_visitor:
+        event.is_unique = True
+    return _store.record_direct(event, check_unique=uniqueness == ONCE and not new_visitor)
 
 
 def drain() -> int:

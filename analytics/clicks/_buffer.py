@@ -203,6 +203,15 @@ class BufferStatus:
     drained_at: datetime | None = None  # when a drain last finished
     reachable: bool = True
 
+    def as_json(self) -> dict:
+        return {
+            "buffered": self.buffered,
+            "reachable": self.reachable,
+            "waiting": self.waiting,
+            "oldest_waiting_seconds": self.oldest_seconds,
+            "drained_at": self.drained_at.isoformat() if self.drained_at else None,
+        }
+
 
 def status() -> BufferStatus:
     conn = client()

@@ -34,10 +34,14 @@ def store(events: list[ReferralEvent]) -> list[ReferralEvent]:
     counted again.
     """
     with transaction.atomic():
-        new_ids = _insert_new(events)
-        new = [event for event in events if event.pk in new_ids]
-        _count_unique_clicks(new)
-        rollups.add_events(new)
+        return _write(events)
+
+
+def _write(events: list[ReferralEvent]) -> list[ReferralEvent]:
+    new_ids = _insert_new(events)
+    new = [event for event in events if event.pk in new_ids]
+    _count_unique_clicks(new)
+    rollups.add_events(new)
     return new
 
 
@@ -59,7 +63,7 @@ def record_direct(event: ReferralEvent, *, check_unique: bool) -> ReferralEvent:
                         [_lock_id(event.link_id, event.visitor_id)],
                     )
             event.is_unique = first_visit_in_window(event.link_id, event.visitor_id)
-        store([event])
+        _write([event])
     return event
 
 
