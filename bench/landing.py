@@ -139,7 +139,7 @@ def seed(invites: int) -> str:
     return link.referral_code
 
 
-def wait_until_up(url: str, seconds: float = 30.0) -> None:
+def wait_until_up(url: str, seconds: float = 120.0) -> None:
     import requests
 
     deadline = time.monotonic() + seconds

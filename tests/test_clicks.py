@@ -185,3 +185,22 @@ def test_malformed_codes_answer_404_without_a_query(client, db, code):
         response = client.get(f"/r/{code}")
     assert response.status_code == 404
     assert not queries.captured_queries
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("CLICK_BUFFER", "true", "CLICK_BUFFER=true needs REDIS_URL"),
+        ("CLICK_BUFFER", "sometimes", "CLICK_BUFFER='sometimes' is not a boolean"),
+        ("CLICK_DRAIN_BATCH", "0", "CLICK_DRAIN_BATCH=0 is too small"),
+        ("LINK_CACHE_SECONDS", "a while", "LINK_CACHE_SECONDS='a while' is not a whole number"),
+    ],
+)
+def test_a_wrong_click_setting_stops_start_up_with_one_clear_line(variable, value, says):
+    from tests.test_settings import manage
+
+    result = manage("check", **{variable: value})
+
+    assert result.returncode != 0
+    assert says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
