@@ -153,8 +153,12 @@ def wait_until_up(url: str, seconds: float = 120.0) -> None:
     raise SystemExit(f"gunicorn did not answer {url} within {seconds:.0f} s")
 
 
-def scenarios(base: str, code: str, n: int, concurrency: int) -> dict[str, _load.Result]:
-    """Warm-up, then baseline, landing, join, and the baseline again (drift check)."""
+def scenarios(
+    base: str, code: str, n: int, concurrency: int, rounds: int = 1
+) -> dict[str, _load.Result]:
+    """Warm-up, then baseline, landing, join, and the baseline again (drift check) — in
+    `rounds` rounds of n/rounds requests each, so that load from elsewhere on a shared machine
+    falls on every scenario alike; each scenario's rounds are added up."""
 
     def baseline(session, i):
         return session.get(f"{base}/bench/baseline/{code}", timeout=30)
@@ -177,12 +181,18 @@ def scenarios(base: str, code: str, n: int, concurrency: int) -> dict[str, _load
 
     _load.run("warm-up", min(200, n), concurrency, baseline)
     _load.run("warm-up", min(200, n), concurrency, landing)
-    return {
-        "baseline": _load.run("baseline", n, concurrency, baseline),
-        "landing": _load.run("landing", n, concurrency, landing),
-        "join": _load.run("join", n, concurrency, join, prepare=with_token),
-        "baseline_again": _load.run("baseline", n, concurrency, baseline),
-    }
+    results: dict[str, list[_load.Result]] = {}
+    for r in range(rounds):
+        share = n // rounds + (1 if r < n % rounds else 0)
+        for name, request, prepare in (
+            ("baseline", baseline, None),
+            ("landing", landing, None),
+            ("join", join, with_token),
+            ("baseline_again", baseline, None),
+        ):
+            result = _load.run(name, share, concurrency, request, prepare=prepare)
+            results.setdefault(name, []).append(result)
+    return {name: _load.combine(parts) for name, parts in results.items()}
 
 
 def main() -> None:
@@ -196,6 +206,9 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=2000, help="per scenario (max 20000)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="interleave the scenarios in this many rounds"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", default="")
@@ -239,7 +252,7 @@ def main() -> None:
                 )
             )
         wait_until_up(f"{base}/healthz")
-        results = scenarios(base, code, n, args.concurrency)
+        results = scenarios(base, code, n, args.concurrency, max(1, args.rounds))
         check = clicks_check(code)
     finally:
         for process in processes:
@@ -301,6 +314,7 @@ def report(results: dict[str, _load.Result], args: argparse.Namespace, n: int, c
     meta = {
         "requests_per_scenario": n,
         "concurrency": args.concurrency,
+        "rounds": max(1, args.rounds),
         "gunicorn_workers": args.workers,
         "redis": bool(args.redis_url),
         "database": "sqlite" if args.embedded else "postgresql",
