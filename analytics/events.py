@@ -1,12 +1,10 @@
-"""Recording events: each write is the event row plus its counter, in one transaction."""
-
-from datetime import timedelta
+"""Recording events: each write is the event row plus its counter, in one transaction (landing
+visits: analytics.clicks, buffered or direct)."""
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
+from analytics import clicks
 from analytics.models import ReferralEvent
 from referrals.classify import CLICK, Visit
 from referrals.models import ReferralLink
@@ -21,22 +19,6 @@ def utm_parameters(query) -> dict[str, str]:
     return {key: query[key][:MAX_UTM] for key in UTM_KEYS if query.get(key)}
 
 
-def first_visit_in_window(link_id, visitor_id: str) -> bool:
-    """True unless this visitor already made a counted click on the link within
-    CLICK_DEDUPE_SECONDS. The event log is the record, so the answer survives restarts and is
-    the same in every process; a visitor without the cookie is always new."""
-    window = settings.CLICK_DEDUPE_SECONDS
-    if window == 0 or not visitor_id:
-        return True
-    return not ReferralEvent.objects.filter(
-        link_id=link_id,
-        visitor_id=visitor_id,
-        event_type=ReferralEvent.EventType.CLICK,
-        is_unique=True,
-        created_at__gte=timezone.now() - timedelta(seconds=window),
-    ).exists()
-
-
 def record_landing_visit(
     link: ReferralLink,
     visit: Visit,
@@ -47,33 +29,36 @@ def record_landing_visit(
     ip_address: str | None,
     ip_hash: str,
     utm: dict[str, str],
+    new_visitor: bool = False,
 ) -> ReferralEvent:
     """Record a landing-page request as a `click` (a person) or a `preview` (a bot).
 
-    A unique click — the visitor's first within the dedupe window — also bumps the link's
-    `clicks` counter with an F() update in the same transaction, so the counter always equals
-    the number of unique click events.
+    A unique click — the visitor's first within the dedupe window — also counts in the link's
+    `clicks`; see analytics.clicks for how (buffered or direct) and why the counter always
+    equals the number of unique click events. The returned event may not be in the database
+    yet (buffered): it carries its id, time and whether it was counted as unique.
+    `new_visitor`: the visitor id was made for this request, so it has no history to check.
     """
     is_click = visit.kind == CLICK
-    unique = is_click and first_visit_in_window(link.pk, visitor_id)
-    with transaction.atomic():
-        event = ReferralEvent.objects.create(
-            link=link,
-            campaign_id=link.campaign_id,
-            event_type=ReferralEvent.EventType.CLICK
-            if is_click
-            else ReferralEvent.EventType.PREVIEW,
-            user_agent=user_agent[:512],
-            ip_address=ip_address,
-            ip_hash=ip_hash,
-            referrer=referrer[:MAX_REFERRER],
-            device_type=visit.device_type,
-            browser=visit.browser,
-            os=visit.os,
-            visitor_id=visitor_id,
-            is_unique=unique,
-            metadata={"utm": utm} if utm else {},
-        )
-        if unique:
-            ReferralLink.objects.filter(pk=link.pk).update(clicks=F("clicks") + 1)
-    return event
+    if not is_click:
+        uniqueness = clicks.NEVER
+    elif settings.CLICK_DEDUPE_SECONDS == 0 or not visitor_id:
+        uniqueness = clicks.ALWAYS
+    else:
+        uniqueness = clicks.ONCE
+    event = ReferralEvent(
+        link_id=link.pk,
+        campaign_id=link.campaign_id,
+        event_type=ReferralEvent.EventType.CLICK if is_click else ReferralEvent.EventType.PREVIEW,
+        user_agent=user_agent[:512],
+        ip_address=ip_address,
+        ip_hash=ip_hash,
+        referrer=referrer[:MAX_REFERRER],
+        device_type=visit.device_type,
+        browser=visit.browser,
+        os=visit.os,
+        visitor_id=visitor_id,
+        metadata={"utm": utm} if utm else {},
+        created_at=timezone.now(),
+    )
+    return clicks.record(event, uniqueness=uniqueness, new_visitor=new_visitor)

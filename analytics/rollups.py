@@ -3,7 +3,8 @@
 Events are append-only, so a rollup only ever grows. `record_event` runs from a `post_save`
 receiver, inside the transaction that writes the event: the event and its rollup rows commit
 or roll back together, and no write path needs to know rollups exist. (Events written with
-`bulk_create` or raw SQL send no signal; `manage.py rebuild_analytics` covers those.)
+`bulk_create` or raw SQL send no signal: `add_events` counts a batch of those in one upsert,
+as click recording does, and `manage.py rebuild_analytics` covers any other.)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ ALL = "all"
 CLICK_DIMENSIONS = ("device", "browser", "os", "referrer", "utm_source")
 JOIN_DIMENSIONS = ("decision",)
 MAX_VALUE = 255
+UPSERT_ROWS = 1000
 
 Key = tuple  # (day, campaign_id, link_id, event_type, dimension, value)
 
@@ -98,6 +100,50 @@ def record_event(event: ReferralEvent) -> None:
                     )
             except IntegrityError:
                 DailyRollup.objects.filter(key=key).update(**increment)
+
+
+def add_events(events: Iterable[ReferralEvent]) -> int:
+    """Add events written without a signal (bulk, see analytics.clicks) to their rollup rows in
+    one statement: a multi-row INSERT … ON CONFLICT (key) DO UPDATE that adds the batch's counts
+    to the rows' (PostgreSQL and SQLite ≥ 3.24 both speak it). Rows are sent in key order, the
+    order `record_event` locks them in, so concurrent writers queue instead of deadlocking.
+    Returns the number of rows touched. Call it in the transaction that wrote the events.
+    """
+    totals: dict[Key, list[int]] = defaultdict(lambda: [0, 0])
+    for event in events:
+        day = timezone.localdate(event.created_at)
+        unique = int(event.event_type == ReferralEvent.EventType.CLICK and event.is_unique)
+        for dim, value in dimensions(event):
+            row = totals[(day, event.campaign_id, event.link_id, event.event_type, dim, value)]
+            row[0] += 1
+            row[1] += unique
+    if not totals:
+        return 0
+    meta = DailyRollup._meta
+    names = ("key", "day", "campaign", "link", "event_type", "dimension", "value", "count",
+             "unique_count")  # fmt: skip
+    fields = [meta.get_field(name) for name in names]
+    quote = connection.ops.quote_name
+    table, count, unique = quote(meta.db_table), quote("count"), quote("unique_count")
+    rows = sorted((rollup_key(key), *key, n, u) for key, (n, u) in totals.items())
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        # One statement per UPSERT_ROWS rows keeps within every driver's parameter limit.
+        for start in range(0, len(rows), UPSERT_ROWS):
+            chunk = rows[start : start + UPSERT_ROWS]
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(quote(f.column) for f in fields)}) "
+                f"VALUES {', '.join([one] * len(chunk))} "
+                f"ON CONFLICT ({quote('key')}) DO UPDATE SET "
+                f"{count} = {table}.{count} + excluded.{count}, "
+                f"{unique} = {table}.{unique} + excluded.{unique}",
+                [
+                    f.get_db_prep_save(v, connection)
+                    for row in chunk
+                    for f, v in zip(fields, row, strict=True)
+                ],
+            )
+    return len(rows)
 
 
 def on_event_saved(sender, instance: ReferralEvent, created: bool, raw: bool = False, **kwargs):

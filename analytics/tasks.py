@@ -1,10 +1,11 @@
-"""Celery tasks for conversion bookkeeping: thin wrappers over analytics.conversions."""
+"""Celery tasks for conversion bookkeeping and the click buffer: thin wrappers over
+analytics.conversions and analytics.clicks."""
 
 import logging
 
 from celery import shared_task
 
-from analytics import conversions
+from analytics import clicks, conversions
 from botworker.discord_rest import DiscordRateLimited, DiscordUnavailable
 
 log = logging.getLogger(__name__)
@@ -58,3 +59,11 @@ def record_conversion_task(self, session_id: str, *_legacy) -> int | None:
     except (DiscordUnavailable, DiscordRateLimited):
         log.warning("side effects of conversion %s wait for the sweep", conversion.pk)
     return conversion.pk
+
+
+@shared_task(ignore_result=True)
+def drain_clicks_task() -> int:
+    """Celery beat, every CLICK_DRAIN_SECONDS: move buffered clicks into the database.
+
+    Safe to run twice or concurrently: events are written once by id and counted once."""
+    return clicks.drain()

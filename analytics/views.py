@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from analytics import charts, exports, reports
+from analytics import charts, clicks, exports, reports
 from analytics import funnel as fm
 from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
 from campaigns.models import Campaign
@@ -129,6 +129,7 @@ def _context(request: HttpRequest, form: FilterForm, report: reports.Report, **e
             ("Top links", report.leaderboard.links, "links"),
         ],
         "scoped": is_influencer(request.user),
+        "click_status": clicks.status(),
         "share_links": scope(
             ReferralLink.objects.filter(is_active=True), request.user, "influencer"
         )
@@ -171,7 +172,9 @@ def overview(request: HttpRequest) -> HttpResponse:
 def overview_json(request: HttpRequest) -> JsonResponse:
     _check(request)
     form = FilterForm(request.GET or None, request.user)
-    return JsonResponse(reports.report(request.user, form.filters()).as_json())
+    data = reports.report(request.user, form.filters()).as_json()
+    data["click_buffer"] = clicks.status().as_json()
+    return JsonResponse(data)
 
 
 def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:

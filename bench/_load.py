@@ -81,6 +81,20 @@ def run(
     return Result(name, len(latencies), time.monotonic() - started, latencies, statuses)
 
 
+def combine(parts: list[Result]) -> Result:
+    """Several runs of one scenario as one: requests and busy seconds added up."""
+    statuses: Counter = Counter()
+    for part in parts:
+        statuses.update(part.statuses)
+    return Result(
+        parts[0].name,
+        sum(p.requests for p in parts),
+        sum(p.seconds for p in parts),
+        [ms for p in parts for ms in p.latencies_ms],
+        statuses,
+    )
+
+
 def loopback_only(url: str) -> None:
     host = urlsplit(url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):

@@ -4,11 +4,16 @@ view doing one indexed SELECT on the same server and settings (bench/urls.py, ne
 
     .venv/bin/python bench/landing.py [--database-url postgres://postgres@127.0.0.1:5432/NAME]
         [--redis-url redis://127.0.0.1:6379/N] [--requests 2000] [--concurrency 8] [--json PATH]
+    .venv/bin/python bench/landing.py --embedded [--requests 2000] ...
 
-Creates a fresh database `<NAME>_bench` (dropped afterwards), migrates it, seeds one campaign,
-one link and a pool of pre-created invites (so no Discord is involved: assignment is the
-database claim the product does), starts gunicorn on 127.0.0.1 with production settings
-(DEBUG off), and sends bounded request counts from this machine to this machine only.
+Creates a fresh database `<NAME>_bench` (dropped afterwards; with --embedded a fresh SQLite file
+under var/ and no Redis: the embedded defaults), migrates it, seeds one campaign, one link and a
+pool of pre-created invites (so no Discord is involved: assignment is the database claim the
+product does), starts gunicorn on 127.0.0.1 with production settings (DEBUG off) — and, with
+Redis, a Celery worker with beat, which drains the click buffer while the load runs — and sends
+bounded request counts from this machine to this machine only. The Redis database given is
+flushed first: give the benchmark one of its own. At the end it waits for the click buffer to
+drain and checks that the link's counter and the rollups equal the events.
 """
 
 from __future__ import annotations
@@ -59,12 +64,17 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         JOIN_RATE_LIMIT_PER_LINK="0/60",
         LANDING_RATE_LIMIT_PER_IP="0/60",
         LOG_LEVEL="warning",
+        # No Discord in a benchmark: anything that would call it fails at once on loopback.
+        DISCORD_API_BASE="http://127.0.0.1:9/api/v10",
     )
     return env
 
 
 def recreate_database(server_url: str) -> str:
-    """A fresh `<name>_bench` database on the server; returns its URL."""
+    """A fresh `<name>_bench` database on the server (or SQLite file); returns its URL."""
+    if server_url.startswith("sqlite:"):
+        Path(server_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return server_url
     import psycopg
 
     base, _, name = server_url.rstrip("/").rpartition("/")
@@ -76,6 +86,9 @@ def recreate_database(server_url: str) -> str:
 
 
 def drop_database(url: str) -> None:
+    if url.startswith("sqlite:"):
+        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
     import psycopg
 
     base, _, name = url.rpartition("/")
@@ -96,7 +109,7 @@ def seed(invites: int) -> str:
     from django.utils import timezone
 
     from botworker.emulator import defaults
-    from campaigns.models import Campaign
+    from campaigns.models import Campaign, ReferralRoles
     from referrals.models import ManagedInvite, ReferralLink
 
     campaign = Campaign.objects.create(
@@ -105,6 +118,7 @@ def seed(invites: int) -> str:
         channel_id=defaults.INVITE_CHANNEL_ID,
         headline="Benchmark",
         invite_pool_size=0,  # no top-up: the seeded pool is all there is, no Discord calls
+        referral_roles=ReferralRoles.OFF,  # no role to create on Discord for the link
     )
     user = get_user_model().objects.create_user("bench", "bench@example.test", "bench-pw-1")
     link = ReferralLink.objects.create(campaign=campaign, influencer=user, title="Bench link")
@@ -126,7 +140,7 @@ def seed(invites: int) -> str:
     return link.referral_code
 
 
-def wait_until_up(url: str, seconds: float = 30.0) -> None:
+def wait_until_up(url: str, seconds: float = 120.0) -> None:
     import requests
 
     deadline = time.monotonic() + seconds
@@ -140,8 +154,12 @@ def wait_until_up(url: str, seconds: float = 30.0) -> None:
     raise SystemExit(f"gunicorn did not answer {url} within {seconds:.0f} s")
 
 
-def scenarios(base: str, code: str, n: int, concurrency: int) -> dict[str, _load.Result]:
-    """Warm-up, then baseline, landing, join, and the baseline again (drift check)."""
+def scenarios(
+    base: str, code: str, n: int, concurrency: int, rounds: int = 1
+) -> dict[str, _load.Result]:
+    """Warm-up, then baseline, landing, join, and the baseline again (drift check) — in
+    `rounds` rounds of n/rounds requests each, so that load from elsewhere on a shared machine
+    falls on every scenario alike; each scenario's rounds are added up."""
 
     def baseline(session, i):
         return session.get(f"{base}/bench/baseline/{code}", timeout=30)
@@ -164,55 +182,123 @@ def scenarios(base: str, code: str, n: int, concurrency: int) -> dict[str, _load
 
     _load.run("warm-up", min(200, n), concurrency, baseline)
     _load.run("warm-up", min(200, n), concurrency, landing)
-    return {
-        "baseline": _load.run("baseline", n, concurrency, baseline),
-        "landing": _load.run("landing", n, concurrency, landing),
-        "join": _load.run("join", n, concurrency, join, prepare=with_token),
-        "baseline_again": _load.run("baseline", n, concurrency, baseline),
-    }
+    results: dict[str, list[_load.Result]] = {}
+    for r in range(rounds):
+        share = n // rounds + (1 if r < n % rounds else 0)
+        for name, request, prepare in (
+            ("baseline", baseline, None),
+            ("landing", landing, None),
+            ("join", join, with_token),
+            ("baseline_again", baseline, None),
+        ):
+            result = _load.run(name, share, concurrency, request, prepare=prepare)
+            results.setdefault(name, []).append(result)
+    return {name: _load.combine(parts) for name, parts in results.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/invitetrail")
     parser.add_argument("--redis-url", default="", help="empty: tasks eager, local cache")
+    parser.add_argument(
+        "--embedded",
+        action="store_true",
+        help="the embedded defaults: a fresh SQLite file, no Redis (ignores the two URLs)",
+    )
     parser.add_argument("--requests", type=int, default=2000, help="per scenario (max 20000)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="interleave the scenarios in this many rounds"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
     parser.add_argument("--keep-db", action="store_true")
     parser.add_argument("--json", default="")
     args = parser.parse_args()
     n = min(args.requests, 20_000)
 
+    if args.embedded:
+        args.database_url = f"sqlite:///{ROOT / 'var' / 'bench-landing.sqlite3'}"
+        args.redis_url = ""
+    if args.redis_url:
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
     url = recreate_database(args.database_url)
     env = production_env(url, args.redis_url)
     os.environ.update(env)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     _load.loopback_only(base)
-    server = None
+    processes: list[subprocess.Popen] = []
     try:
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
         code = seed(invites=n + args.concurrency * 2)
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}"]
-            + ["-w", str(args.workers), "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}"]
+                + ["-w", str(args.workers), "--log-level", "warning"],
+                cwd=ROOT,
+                env=env,
+            )
         )
+        if args.redis_url:  # what drains the click buffer in production
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "celery", "-A", "config", "worker", "--beat"]
+                    + ["--pool", "solo", "--loglevel", "warning"]
+                    + ["--schedule", str(ROOT / "var" / "bench-celerybeat-schedule")],
+                    cwd=ROOT,
+                    env=env,
+                )
+            )
         wait_until_up(f"{base}/healthz")
-        results = scenarios(base, code, n, args.concurrency)
+        results = scenarios(base, code, n, args.concurrency, max(1, args.rounds))
+        check = clicks_check(code)
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            server.wait(30)
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
         if not args.keep_db:
+            from django.db import connections
+
+            connections.close_all()
             drop_database(url)
-    report(results, args, n)
+    report(results, args, n, check)
 
 
-def report(results: dict[str, _load.Result], args: argparse.Namespace, n: int) -> None:
+def clicks_check(code: str, seconds: float = 120.0) -> dict:
+    """Once the click buffer is drained: the events, and whether the link's counter and the
+    rollups equal them (what `rebuild_analytics` would write)."""
+    from analytics import clicks
+    from analytics.models import DailyRollup, ReferralEvent
+    from analytics.rollups import aggregate_events
+    from referrals.models import ReferralLink
+
+    started = time.monotonic()
+    while clicks.status().waiting:
+        if time.monotonic() - started > seconds:
+            raise SystemExit(f"the click buffer did not drain within {seconds:.0f} s")
+        time.sleep(0.2)  # the worker drains every CLICK_DRAIN_SECONDS: poll until it has
+    link = ReferralLink.objects.get(referral_code=code)
+    events = ReferralEvent.objects.filter(link=link, event_type="click")
+    rollups = {
+        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
+            r.count,
+            r.unique_count,
+        ]
+        for r in DailyRollup.objects.all()
+    }
+    return {
+        "click_events": events.count(),
+        "unique_click_events": events.filter(is_unique=True).count(),
+        "link_clicks_counter": link.clicks,
+        "rollups_equal_events": rollups == aggregate_events(),
+        "seconds_to_drain_after_load": round(time.monotonic() - started, 1),
+    }
+
+
+def report(results: dict[str, _load.Result], args: argparse.Namespace, n: int, check: dict) -> None:
     base = results["baseline"]
     rows = {}
     print(f"\n{'scenario':<16}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
@@ -229,13 +315,16 @@ def report(results: dict[str, _load.Result], args: argparse.Namespace, n: int) -
     meta = {
         "requests_per_scenario": n,
         "concurrency": args.concurrency,
+        "rounds": max(1, args.rounds),
         "gunicorn_workers": args.workers,
         "redis": bool(args.redis_url),
+        "database": "sqlite" if args.embedded else "postgresql",
         "cpus": os.cpu_count(),
     }
-    print(f"\n{meta}")
+    print(f"\n{meta}\n{check}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
+        document = {"meta": meta, "results": rows, "clicks": check}
+        Path(args.json).write_text(json.dumps(document, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -174,6 +174,24 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
 }
 
+# Landing-page clicks go into a Redis stream that Celery drains into the database every
+# CLICK_DRAIN_SECONDS, CLICK_DRAIN_BATCH events per transaction (analytics.clicks). On by
+# default with REDIS_URL; off writes every click as it happens, as the embedded defaults do.
+CLICK_BUFFER = env_bool("CLICK_BUFFER", bool(REDIS_URL))
+if CLICK_BUFFER and not REDIS_URL:
+    raise ImproperlyConfigured("CLICK_BUFFER=true needs REDIS_URL: the buffer is a Redis stream.")
+CLICK_DRAIN_SECONDS = env_float("CLICK_DRAIN_SECONDS", 1.0, min_value=0.1)
+CLICK_DRAIN_BATCH = env_int("CLICK_DRAIN_BATCH", 500, min_value=1, max_value=5000)
+if CLICK_BUFFER:
+    CELERY_BEAT_SCHEDULE["drain-clicks"] = {
+        "task": "analytics.tasks.drain_clicks_task",
+        "schedule": CLICK_DRAIN_SECONDS,
+        # Drains queued while no worker ran are redundant: the next one moves everything.
+        "options": {"expires": max(10.0, CLICK_DRAIN_SECONDS * 10)},
+    }
+# Seconds a landing page's link and campaign stay cached (saving either forgets them at once).
+LINK_CACHE_SECONDS = env_int("LINK_CACHE_SECONDS", 300, min_value=0, max_value=86400)
+
 # --- Discord ----------------------------------------------------------------------------------
 DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN", "")
 DISCORD_API_BASE = env_url("DISCORD_API_BASE", "https://discord.com/api/v10")

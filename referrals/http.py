@@ -120,6 +120,7 @@ def record_visit(request: HttpRequest, link, method: str) -> tuple[str, bool]:
         ip_address=ip_address,
         ip_hash=ip_hash,
         utm=utm_parameters(request.GET),
+        new_visitor=new_visitor,
     )
     return visitor_id, new_visitor
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from botworker.discord_rest import DiscordError, discord
 from campaigns.models import Campaign, ReferralRoles
+from referrals.links import forget_links
 from referrals.models import ReferralLink
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ def ensure_referral_role(link: ReferralLink, *, budget: float | None = None) -> 
         stored = ReferralLink.objects.filter(pk=link.pk, referral_role_id="").update(
             referral_role_id=role_id
         )
+        forget_links([link.referral_code])  # stored with update(): no signal to say so
         if not stored:
             rest.delete_role(campaign.guild_id, role_id, budget=budget)
             link.refresh_from_db(fields=["referral_role_id"])

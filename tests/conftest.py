@@ -68,6 +68,27 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _clicks_written_directly(settings):
+    """Tests read a click's event right after the request, so clicks are written as they happen
+    unless a test asks for the Redis buffer (`click_buffer`, tests/test_click_buffer.py)."""
+    settings.CLICK_BUFFER = False
+
+
+@pytest.fixture
+def click_buffer(settings):
+    """Landing-page clicks go into the Redis stream (REDIS_URL needed), drained by hand."""
+    if not settings.REDIS_URL:
+        pytest.skip("the click buffer is a Redis stream: set REDIS_URL=redis://… to run")
+    from analytics.clicks import _buffer
+
+    settings.CLICK_BUFFER = True
+    conn = _buffer.client()
+    conn.delete(_buffer.STREAM, _buffer.DEAD, _buffer.DRAINED_AT)
+    yield conn
+    conn.delete(_buffer.STREAM, _buffer.DEAD, _buffer.DRAINED_AT)
+
+
 @pytest.fixture(scope="session")
 def _emulator_thread():
     from botworker.emulator.server import Emulator
