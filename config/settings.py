@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "campaigns",
     "referrals",
     "analytics",
+    "webhooks",
     "botworker",
 ]
 
@@ -142,7 +143,23 @@ CELERY_BEAT_SCHEDULE = {
     # Conversions are written with the onboarding; this finishes roles and messages that a lost
     # task or an unreachable Discord left undone.
     "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
+    # Webhook retries (exponential backoff, the shortest is 30 s) and first attempts a lost task
+    # never made.
+    "send-due-webhooks": {"task": "webhooks.tasks.send_due_webhooks_task", "schedule": 15.0},
 }
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Endpoints must be https. Plain http is accepted only to a loopback address (localhost,
+# 127.0.0.0/8, ::1) and only when this is on: development (the default follows DJANGO_DEBUG)
+# and tests. Checked when an endpoint is saved and again before every request.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", DEBUG)
+# Seconds a receiver has to answer one request.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, min_value=1.0)
+# A delivery is retried (exponential backoff from 30 s, capped at 2 h) for this many hours.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, min_value=1, max_value=168)
+# An endpoint whose every attempt failed for this many hours is switched off (the reason shows
+# in the admin); a manager switches it on again.
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, min_value=1, max_value=168)
 
 # --- Discord ----------------------------------------------------------------------------------
 DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN", "")
