@@ -33,8 +33,11 @@ BREAKDOWNS = [
     ("os", "Operating system"),
     ("referrer", "Referrer domain"),
     ("utm_source", "UTM source"),
+    ("utm_medium", "Medium"),
 ]
-EMPTY_LABELS = {"referrer": "(direct)", "utm_source": "(none)"}
+EMPTY_LABELS = {"referrer": "(direct)", "utm_source": "(none)", "utm_medium": "(none)"}
+# Values a breakdown names in words: a scan of a link's QR code arrives with utm_medium=qr.
+VALUE_LABELS = {"utm_medium": {"qr": "QR code"}}
 
 
 @dataclass(frozen=True)
@@ -111,9 +114,10 @@ def breakdown(rollups: QuerySet, dimension: str) -> dict[str, int]:
         return {PLATFORMS.get(r["link__platform"], "Other"): r["n"] for r in rows}
     rows = clicks.filter(dimension=dimension).values("value").annotate(n=Sum("count"))
     empty = EMPTY_LABELS.get(dimension, "unknown")
+    named = VALUE_LABELS.get(dimension, {})
     result: dict[str, int] = {}
     for r in rows:
-        label = r["value"] or empty
+        label = named.get(r["value"], r["value"]) or empty
         result[label] = result.get(label, 0) + r["n"]
     return result
 
