@@ -128,6 +128,11 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # The log is the record of what each receiver was sent; an endpoint's deletion takes
+        # its deliveries with it.
+        return False
+
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("webhooks.change_webhookdelivery")
 

@@ -13,9 +13,9 @@ from webhooks.addresses import url_problem
 
 
 class EventKind(models.TextChoices):
-    JOIN = "join", "Member joined (with the attribution decision)"
-    ONBOARDING_START = "onboarding_start", "Member started onboarding"
-    CONVERSION = "conversion", "Member converted (completed onboarding)"
+    JOIN = "join", "Join (a member joined; with the attribution decision)"
+    ONBOARDING_START = "onboarding_start", "Onboarding start"
+    CONVERSION = "conversion", "Conversion (a member completed onboarding)"
 
 
 # The journey's event types, as webhooks name them.
@@ -157,7 +157,7 @@ class WebhookAttempt(models.Model):
     attempted_at = models.DateTimeField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     succeeded = models.BooleanField(default=False)
-    latency_ms = models.PositiveIntegerField(default=0)
+    latency_ms = models.PositiveIntegerField("latency (ms)", default=0)
     error = models.CharField(max_length=300, blank=True)
     response_excerpt = models.TextField(max_length=500, blank=True)
 
