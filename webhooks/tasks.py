@@ -4,9 +4,10 @@ import logging
 from functools import partial
 
 from celery import shared_task
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from webhooks import delivery
+from webhooks.models import KIND_OF_EVENT
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,17 @@ def queue_deliveries(delivery_ids: list[int]) -> None:
 
 
 def on_event_recorded(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    """post_save of a ReferralEvent: its webhook deliveries, in the same transaction."""
-    if not created or raw:
+    """post_save of a ReferralEvent: its webhook deliveries, in the same transaction.
+
+    In a savepoint of their own: an outbox write that fails is logged and never takes the
+    join or conversion down with it (clicks and other events return before touching it)."""
+    if not created or raw or instance.event_type not in KIND_OF_EVENT:
         return
-    ids = delivery.create_deliveries(instance)
+    try:
+        with transaction.atomic():
+            ids = delivery.create_deliveries(instance)
+    except DatabaseError:
+        log.exception("webhook deliveries for event %s not written", instance.pk)
+        return
     if ids:
         transaction.on_commit(partial(queue_deliveries, ids))
