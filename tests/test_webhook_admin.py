@@ -5,18 +5,13 @@ import pytest
 from django.urls import reverse
 
 from tests.test_webhooks import join, wait_until
-from tests.webhook_support import start_receiver
 from webhooks import delivery
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @pytest.fixture
-def receiver(settings):
-    settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = True
-    receiver, server = start_receiver()
-    yield receiver
-    server.shutdown()
-    server.server_close()
+def receiver(webhook_receiver):
+    return webhook_receiver
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from django.db import transaction
 
 from analytics import onboarding
 from analytics.joins import record_join
-from tests.webhook_support import start_receiver
 from webhooks import delivery
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import HEADER
@@ -22,12 +21,8 @@ JOINED = datetime(2026, 11, 24, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def receiver(settings):
-    settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = True
-    receiver, server = start_receiver()
-    yield receiver
-    server.shutdown()
-    server.server_close()
+def receiver(webhook_receiver):
+    return webhook_receiver
 
 
 @pytest.fixture

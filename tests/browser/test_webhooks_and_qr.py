@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from referrals import qr
 from tests.test_webhooks import convert, wait_until
-from tests.webhook_support import start_receiver
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
@@ -30,12 +29,8 @@ def log_in(page: Page, base: str, username: str, password: str, then: str) -> No
 
 
 @pytest.fixture
-def receiver(settings):
-    settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = True
-    receiver, server = start_receiver()
-    yield receiver
-    server.shutdown()
-    server.server_close()
+def receiver(webhook_receiver):
+    return webhook_receiver
 
 
 def test_the_delivery_log_shows_a_conversions_webhook(
