@@ -106,6 +106,11 @@ def series(rollups: QuerySet, start: date, end: date) -> dict[str, list[int]]:
     return fm.daily_series(counted, start, end)
 
 
+def label_of(dimension: str, value: str) -> str:
+    """A breakdown value as people read it ("qr" under utm_medium is "QR code")."""
+    return VALUE_LABELS.get(dimension, {}).get(value, value)
+
+
 def breakdown(rollups: QuerySet, dimension: str) -> dict[str, int]:
     """Clicks (all of them: a breakdown describes traffic, repeats included) per value."""
     clicks = rollups.filter(event_type="click").order_by()
@@ -114,10 +119,9 @@ def breakdown(rollups: QuerySet, dimension: str) -> dict[str, int]:
         return {PLATFORMS.get(r["link__platform"], "Other"): r["n"] for r in rows}
     rows = clicks.filter(dimension=dimension).values("value").annotate(n=Sum("count"))
     empty = EMPTY_LABELS.get(dimension, "unknown")
-    named = VALUE_LABELS.get(dimension, {})
     result: dict[str, int] = {}
     for r in rows:
-        label = named.get(r["value"], r["value"]) or empty
+        label = label_of(dimension, r["value"]) or empty
         result[label] = result.get(label, 0) + r["n"]
     return result
 

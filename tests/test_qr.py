@@ -123,6 +123,12 @@ def test_a_scan_is_recorded_and_shown_as_a_qr_click(client, influencers, alice, 
     breakdowns = {k: {s.label: s.count for s in v} for k, _, v in reports.report(
         alice, reports.Filters.last(7)).breakdowns}  # fmt: skip
     assert breakdowns["utm_medium"] == {"QR code": 1}
+    # and the event log names the medium, and filters by it
+    client.force_login(alice)
+    events = reverse("admin:analytics_referralevent_changelist")
+    listed = client.get(events, {"medium": "qr"}).content.decode()
+    assert '<td class="field-medium">QR code</td>' in listed
+    assert "0 referral events" in client.get(events, {"medium": "other"}).content.decode()
     # and the influencer's link page shows the scan and the code
     bob, _ = influencers
     client.force_login(bob)
