@@ -41,13 +41,12 @@ def queue_deliveries(delivery_ids: list[int]) -> None:
 def on_event_recorded(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     """post_save of a ReferralEvent: its webhook deliveries, in the same transaction.
 
-    In a savepoint of their own: an outbox write that fails is logged and never takes the
-    join or conversion down with it (clicks and other events return before touching it)."""
+    An outbox write that fails is logged and never takes the join or conversion down with it
+    (clicks and other events return before touching the database)."""
     if not created or raw or instance.event_type not in KIND_OF_EVENT:
         return
     try:
-        with transaction.atomic():
-            ids = delivery.create_deliveries(instance)
+        ids = delivery.create_deliveries(instance)
     except DatabaseError:
         log.exception("webhook deliveries for event %s not written", instance.pk)
         return
