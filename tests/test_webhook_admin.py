@@ -110,6 +110,19 @@ def test_send_again_delivers_a_failed_delivery(client, alice, campaign, bob_link
     assert endpoint.deliveries.count() == 1
 
 
+def test_it_refuses_a_short_secret(client, alice, campaign):
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("admin:webhooks_webhookendpoint_add"),
+        {"campaign": campaign.pk, "url": "https://crm.example.com/h", "events": ["join"],
+         "secret": "short"},
+    )  # fmt: skip
+
+    assert "Use a secret of at least 16 characters." in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+
 def test_a_switched_off_endpoint_says_why(client, alice, endpoint):
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
         is_active=False, disabled_reason="Switched off on 2026-11-30 10:00 UTC: every attempt …"

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinLengthValidator
 from django.db import models
 
 from analytics.models import ReferralEvent
@@ -64,6 +65,7 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(
         max_length=100,
         default=new_secret,
+        validators=[MinLengthValidator(16, "Use a secret of at least 16 characters.")],
         help_text="Signs every request (Invitetrail-Signature header): give it to the receiver.",
     )
     events = models.JSONField(
