@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from analytics import views
+from analytics import reports, views
 from analytics.models import (
     Conversion,
     Dashboard,
@@ -28,6 +28,23 @@ class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
         return False
 
 
+class MediumFilter(admin.SimpleListFilter):
+    """Clicks by how they arrived: scans of a link's QR code carry utm_medium=qr."""
+
+    title = "medium"
+    parameter_name = "medium"
+
+    def lookups(self, request, model_admin):
+        return [("qr", "QR code"), ("other", "Other")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "qr":
+            return queryset.filter(metadata__utm__utm_medium="qr")
+        if self.value() == "other":
+            return queryset.exclude(metadata__utm__utm_medium="qr")
+        return queryset
+
+
 @admin.register(ReferralEvent)
 class ReferralEventAdmin(ReadOnlyAdmin):
     list_display = [
@@ -38,12 +55,19 @@ class ReferralEventAdmin(ReadOnlyAdmin):
         "discord_user_id",
         "device_type",
         "browser",
+        "medium",
         "is_unique",
     ]
-    list_filter = ["event_type", "device_type", CAMPAIGN, "is_unique"]
+    list_filter = ["event_type", "device_type", MediumFilter, CAMPAIGN, "is_unique"]
     search_fields = ["link__referral_code", "discord_user_id", "visitor_id"]
     list_select_related = ["link", "campaign"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="medium")
+    def medium(self, obj: ReferralEvent) -> str:
+        utm = obj.metadata.get("utm") if isinstance(obj.metadata, dict) else None
+        value = utm.get("utm_medium", "") if isinstance(utm, dict) else ""
+        return reports.label_of("utm_medium", value) if isinstance(value, str) and value else ""
 
 
 @admin.register(OnboardingResponse)

@@ -33,8 +33,11 @@ BREAKDOWNS = [
     ("os", "Operating system"),
     ("referrer", "Referrer domain"),
     ("utm_source", "UTM source"),
+    ("utm_medium", "Medium"),
 ]
-EMPTY_LABELS = {"referrer": "(direct)", "utm_source": "(none)"}
+EMPTY_LABELS = {"referrer": "(direct)", "utm_source": "(none)", "utm_medium": "(none)"}
+# Values a breakdown names in words: a scan of a link's QR code arrives with utm_medium=qr.
+VALUE_LABELS = {"utm_medium": {"qr": "QR code"}}
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,11 @@ def series(rollups: QuerySet, start: date, end: date) -> dict[str, list[int]]:
     return fm.daily_series(counted, start, end)
 
 
+def label_of(dimension: str, value: str) -> str:
+    """A breakdown value as people read it ("qr" under utm_medium is "QR code")."""
+    return VALUE_LABELS.get(dimension, {}).get(value, value)
+
+
 def breakdown(rollups: QuerySet, dimension: str) -> dict[str, int]:
     """Clicks (all of them: a breakdown describes traffic, repeats included) per value."""
     clicks = rollups.filter(event_type="click").order_by()
@@ -113,7 +121,7 @@ def breakdown(rollups: QuerySet, dimension: str) -> dict[str, int]:
     empty = EMPTY_LABELS.get(dimension, "unknown")
     result: dict[str, int] = {}
     for r in rows:
-        label = r["value"] or empty
+        label = label_of(dimension, r["value"]) or empty
         result[label] = result.get(label, 0) + r["n"]
     return result
 

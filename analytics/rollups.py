@@ -25,7 +25,7 @@ from referrals.models import ReferralLink
 
 ALL = "all"
 # Breakdown dimensions, by the event types that carry them.
-CLICK_DIMENSIONS = ("device", "browser", "os", "referrer", "utm_source")
+CLICK_DIMENSIONS = ("device", "browser", "os", "referrer", "utm_source", "utm_medium")
 JOIN_DIMENSIONS = ("decision",)
 MAX_VALUE = 255
 UPSERT_ROWS = 1000
@@ -43,14 +43,17 @@ def dimensions(event: ReferralEvent) -> list[tuple[str, str]]:
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
     if event.event_type == ReferralEvent.EventType.CLICK:
         utm = metadata.get("utm")
-        source = utm.get("utm_source", "") if isinstance(utm, dict) else ""
+        utm = utm if isinstance(utm, dict) else {}
         pairs += [
             ("device", event.device_type),
             ("browser", event.browser),
             ("os", event.os),
             ("referrer", referrer_domain(event.referrer)),
-            ("utm_source", source if isinstance(source, str) else ""),
         ]
+        # "utm_medium" tells scans of a link's QR code (utm_medium=qr) from other visits.
+        for key in ("utm_source", "utm_medium"):
+            value = utm.get(key, "")
+            pairs.append((key, value if isinstance(value, str) else ""))
     elif event.event_type == ReferralEvent.EventType.DISCORD_JOIN:
         decision = metadata.get("decision") or "unknown"
         pairs.append(("decision", decision if isinstance(decision, str) else "unknown"))
@@ -184,8 +187,8 @@ def aggregate_events(events=None) -> dict[Key, list[int]]:
     add(grouped(clicks, F("browser")), "browser")
     add(grouped(clicks, F("os")), "os")
     add(grouped(clicks, F("referrer")), "referrer", referrer_domain)
-    utm_source = KeyTextTransform("utm_source", KeyTransform("utm", "metadata"))
-    add(grouped(clicks, utm_source), "utm_source")
+    for key in ("utm_source", "utm_medium"):
+        add(grouped(clicks, KeyTextTransform(key, KeyTransform("utm", "metadata"))), key)
     joins = base.filter(event_type=ReferralEvent.EventType.DISCORD_JOIN)
     add(grouped(joins, KeyTextTransform("decision", "metadata")), "decision", _decision)
     return dict(totals)

@@ -14,12 +14,19 @@ from celery import Celery, Task
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 _offload: Executor | None = None
+_background: Executor | None = None
 
 
 class OffloadableTask(Task):
+    # True for a task that must never run in its caller's thread, not even in a web request on
+    # the embedded defaults (a webhook's HTTP call): its eager runs always go to a thread pool.
+    offload_when_eager = False
+
     def apply_async(self, args=None, kwargs=None, task_id=None, producer=None, link=None,
                     link_error=None, shadow=None, **options):  # fmt: skip
         executor = _offload
+        if executor is None and self.offload_when_eager:
+            executor = _background_pool()
         if executor is None or not self.app.conf.task_always_eager:
             return super().apply_async(
                 args, kwargs, task_id, producer, link, link_error, shadow, **options
@@ -35,6 +42,13 @@ class OffloadableTask(Task):
 
         executor.submit(run)
         return None
+
+
+def _background_pool() -> Executor:
+    global _background
+    if _background is None:
+        _background = ThreadPoolExecutor(2, thread_name_prefix="eager-background")
+    return _background
 
 
 def offload_eager_tasks(threads: int = 2) -> Executor:

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "campaigns",
     "referrals",
     "analytics",
+    "webhooks",
     "botworker",
 ]
 
@@ -172,6 +173,9 @@ CELERY_BEAT_SCHEDULE = {
     # Conversions are written with the onboarding; this finishes roles and messages that a lost
     # task or an unreachable Discord left undone.
     "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
+    # Webhook retries (exponential backoff, the shortest is 30 s) and first attempts a lost task
+    # never made.
+    "send-due-webhooks": {"task": "webhooks.tasks.send_due_webhooks_task", "schedule": 15.0},
 }
 
 # Landing-page clicks go into a Redis stream that Celery drains into the database every
@@ -191,6 +195,19 @@ if CLICK_BUFFER:
     }
 # Seconds a landing page's link and campaign stay cached (saving either forgets them at once).
 LINK_CACHE_SECONDS = env_int("LINK_CACHE_SECONDS", 300, min_value=0, max_value=86400)
+
+# --- Webhooks ---------------------------------------------------------------------------------
+# Endpoints must be https. Plain http is accepted only to a loopback address (localhost,
+# 127.0.0.0/8, ::1) and only when this is on: development (the default follows DJANGO_DEBUG)
+# and tests. Checked when an endpoint is saved and again before every request.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", DEBUG)
+# Seconds a receiver has to answer one request.
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 10.0, min_value=1.0)
+# A delivery is retried (exponential backoff from 30 s, capped at 2 h) for this many hours.
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 24, min_value=1, max_value=168)
+# An endpoint whose every attempt failed for this many hours is switched off (the reason shows
+# in the admin); a manager switches it on again.
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, min_value=1, max_value=168)
 
 # --- Discord ----------------------------------------------------------------------------------
 DISCORD_BOT_TOKEN = env_str("DISCORD_BOT_TOKEN", "")

@@ -1,8 +1,11 @@
 from django.contrib import admin
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.scoping import ScopedAdminMixin
+from referrals import qr
 from referrals.models import ManagedInvite, OAuthJoinAttempt, ReferralLink, UntrackedHandout
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
@@ -27,9 +30,17 @@ class ReferralLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["title", "referral_code", "influencer__username", "influencer__email"]
     list_select_related = ["influencer", "campaign"]
     autocomplete_fields = ["influencer", "campaign"]
-    readonly_fields = ["full_url", "referral_code", "clicks", "conversions", "created_at"]
+    readonly_fields = [
+        "full_url",
+        "qr_code",
+        "referral_code",
+        "clicks",
+        "conversions",
+        "created_at",
+    ]
     fields = [
         "full_url",
+        "qr_code",
         "title",
         "description",
         "influencer",
@@ -47,6 +58,46 @@ class ReferralLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
     def dashboard(self, obj: ReferralLink) -> str:
         url = reverse("admin:analytics_dashboard_link", args=[obj.pk])
         return format_html('<a href="{}">dashboard</a>', url)
+
+    @admin.display(description="QR code")
+    def qr_code(self, obj: ReferralLink) -> str:
+        if not obj.pk:
+            return "Generated when you save."
+        svg_url = reverse("admin:referrals_referrallink_qr", args=[obj.pk, "svg"])
+        png_url = reverse("admin:referrals_referrallink_qr", args=[obj.pk, "png"])
+        return format_html(
+            '<img src="{}" alt="QR code for {}" width="164" height="164" class="qr-code"><br>'
+            "Encodes <code>{}</code> (scans show as “QR code” under Medium). "
+            '<a href="{}" download>Download PNG</a> · <a href="{}" download>SVG</a>',
+            svg_url,
+            obj.title,
+            qr.target(obj),
+            png_url,
+            svg_url,
+        )
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.qr_view)
+        own = [path("<path:object_id>/qr.<str:kind>", view, name="referrals_referrallink_qr")]
+        return own + super().get_urls()
+
+    def qr_view(self, request: HttpRequest, object_id: str, kind: str) -> HttpResponse:
+        """The link's QR code as SVG (shown) or PNG (downloaded): for whoever may view the link
+        (managers; an influencer only for their own links, scoped like every admin list)."""
+        if kind not in ("svg", "png"):
+            raise Http404("QR codes come as .svg or .png.")
+        link = self.get_object(request, object_id)
+        if link is None:
+            raise Http404("No such referral link.")
+        if not self.has_view_or_change_permission(request, link):
+            raise PermissionDenied
+        if kind == "svg":
+            response = HttpResponse(qr.svg(link), content_type="image/svg+xml")
+        else:
+            response = HttpResponse(qr.png(link), content_type="image/png")
+            response["Content-Disposition"] = f'attachment; filename="{link.referral_code}-qr.png"'
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
 
     @admin.display(description="referral URL")
     def full_url(self, obj: ReferralLink) -> str:

@@ -136,3 +136,16 @@ def influencers(bob, charlie):
     for user in (bob, charlie):
         make_influencer(user)
     return bob, charlie
+
+
+@pytest.fixture
+def webhook_receiver(settings):
+    """A real HTTP receiver on loopback (tests/webhook_support.py), with http to loopback
+    allowed for webhook endpoints as in development."""
+    from tests.webhook_support import start_receiver
+
+    settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = True
+    receiver, server = start_receiver()
+    yield receiver
+    server.shutdown()
+    server.server_close()

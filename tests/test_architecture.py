@@ -15,6 +15,8 @@ PURE = [
     "referrals.classify",
     "analytics.funnel",
     "analytics.charts",
+    "webhooks.addresses",
+    "webhooks.signing",
 ]
 
 
@@ -40,7 +42,7 @@ def readme_layers() -> list[set[str]]:
 
 def project_modules() -> set[str]:
     modules = set()
-    for package in contract("dev-only")["source_modules"][:4] + ["botworker"]:
+    for package in contract("dev-only")["source_modules"][:5] + ["botworker"]:
         for path in (ROOT / package).rglob("*.py"):
             parts = path.relative_to(ROOT).with_suffix("").parts
             if parts[-1] != "__init__":

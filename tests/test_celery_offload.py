@@ -43,3 +43,23 @@ def test_an_offloaded_eager_task_does_not_hold_up_its_caller(eager_celery, monke
     release.set()
     assert done.wait(10)
     assert ran_on and ran_on[0].startswith("eager-task")
+
+
+@shared_task(offload_when_eager=True)
+def note_thread_offloaded_task() -> None:
+    ran_on.append(threading.current_thread().name)
+    done.set()
+
+
+def test_a_task_that_must_not_block_never_runs_in_its_callers_thread(eager_celery, monkeypatch):
+    # given a process that does not offload its eager tasks (a web request on the defaults)
+    monkeypatch.setattr(celery_config, "_offload", None)
+    ran_on.clear()
+    done.clear()
+
+    # when a task marked offload_when_eager (a webhook's HTTP call) is queued
+    note_thread_offloaded_task.delay()
+
+    # then it runs on a background thread, not the caller's
+    assert done.wait(10)
+    assert ran_on and ran_on[0].startswith("eager-background")

@@ -30,7 +30,7 @@ def test_it_shows_the_overview_with_every_chart(client, alice, numbers):
     assert response.templates[0].name == "admin/analytics/overview.html"
     for section in ("funnel", "attribution", "series", "breakdown-referrer", "top-links"):
         assert f'id="{section}"' in body
-    assert body.count('class="chart chart-bars"') == 8  # funnel, attribution, 6 breakdowns
+    assert body.count('class="chart chart-bars"') == 9  # funnel, attribution, 7 breakdowns
     assert "<polyline" in body
     assert "youtube.com" in body and "Charlie on X" in body
     assert "analytics/dashboard.css" in body

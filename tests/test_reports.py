@@ -34,6 +34,7 @@ def test_it_breaks_clicks_down(alice, numbers):
         "os": {"iOS": 2, "Windows": 1, "Android": 1},
         "referrer": {"youtube.com": 2, "(direct)": 1, "t.co": 1},
         "utm_source": {"yt": 2, "(none)": 1, "twitter": 1},
+        "utm_medium": {"(none)": 4},
     }
 
 

@@ -42,6 +42,7 @@ def test_it_counts_a_click_under_every_dimension(bob_link):
         ("referrer", ""): (1, 0),
         ("utm_source", "yt"): (1, 1),
         ("utm_source", ""): (1, 0),
+        ("utm_medium", ""): (2, 1),
     }
     assert {r.link_id for r in DailyRollup.objects.all()} == {bob_link.pk}
 

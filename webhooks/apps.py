@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class WebhooksConfig(AppConfig):
+    name = "webhooks"
+    verbose_name = "Webhooks"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from analytics.models import ReferralEvent
+        from webhooks.tasks import on_event_recorded
+
+        # Joins, onboarding starts and conversions are ReferralEvent rows: their post_save fires
+        # inside the transaction that records them, so the deliveries commit (or roll back) with
+        # the event, and nothing in analytics knows webhooks exist.
+        post_save.connect(on_event_recorded, sender=ReferralEvent, dispatch_uid="webhooks-events")
