@@ -39,7 +39,10 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["campaign_name", "guild_id", "headline"]
     inlines = [OnboardingFieldInline]
     fieldsets = [
-        (None, {"fields": ["campaign_name", "is_active", "starts_at", "ends_at"]}),
+        (
+            None,
+            {"fields": ["campaign_name", "public_title", "is_active", "starts_at", "ends_at"]},
+        ),
         (
             "Discord",
             {"fields": ["guild_id", "channel_id", "welcome_channel_id", "welcome_message"]},
@@ -55,6 +58,8 @@ class CampaignAdmin(admin.ModelAdmin):
                     "hero_image_url",
                     "brand_color",
                     "button_label",
+                    "public_server_url",
+                    "offer_server_when_unavailable",
                 ]
             },
         ),
