@@ -155,3 +155,33 @@ def test_an_influencer_exports_no_answers_of_a_campaign_that_keeps_them_private(
     assert [r["discord_user_id"] for r in conversions] == ["101"]  # the conversion, counted
     assert "game" not in conversions[0] and "email" not in conversions[0]
     assert "HYPERLINK" not in str(conversions)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"range": "custom", "start": "2026-02-01"},
+            "A custom range needs a start and an end date.",
+        ),
+        (
+            {"range": "custom", "start": "2026-02-01", "end": "2026-01-01"},
+            "The end date is before the start date.",
+        ),
+        ({"range": "custom", "start": "2024-01-01", "end": "2026-01-01"}, "Pick at most 366 days."),
+    ],
+)
+@pytest.mark.parametrize("kind", ["events", "conversions", "responses"])
+def test_it_refuses_the_ranges_the_dashboard_refuses(client, alice, numbers, kind, params, message):
+    # given a range the dashboard refuses (and says why above its numbers)
+    client.force_login(alice)
+    dashboard = client.get(reverse("admin:analytics_dashboard_changelist"), params)
+    assert message in dashboard.content.decode()
+
+    # when the same range is exported
+    response = client.get(reverse("admin:analytics_dashboard_export", args=[kind]), params)
+
+    # then no file, the same message
+    assert response.status_code == 400
+    assert not isinstance(response, StreamingHttpResponse)
+    assert response.content.decode() == f"Export refused: {message}"
