@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin_form import CampaignForm
+from campaigns.admin_preview import previews
 from campaigns.discord_directory import bot_guilds, guild_directory
 from campaigns.models import Campaign, OnboardingField
 from campaigns.scoping import is_influencer
@@ -100,8 +101,15 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
         ("Privacy", {"fields": ["influencers_see_answers"]}),
+        (
+            "Preview",
+            {
+                "fields": ["previews"],
+                "description": "As saved: save to see your changes here.",
+            },
+        ),
     ]
-    readonly_fields = ["referral_role_coverage", "discord_directory"]
+    readonly_fields = ["referral_role_coverage", "discord_directory", "previews"]
 
     class Media:
         css = {"all": ["campaigns/campaign_form.css"]}
@@ -130,6 +138,10 @@ class CampaignAdmin(admin.ModelAdmin):
             refresh=request.GET.get("refresh") == "1",
         )
         return JsonResponse(asdict(found))
+
+    @admin.display(description="as members see it")
+    def previews(self, obj: Campaign | None) -> str:
+        return previews(obj)
 
     @admin.display(description="bot's view")
     def discord_directory(self, obj: Campaign | None) -> str:
