@@ -222,7 +222,15 @@ def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:
     answers: dict[str, dict[str, str]] = {member: {} for member in ids}
     for r in readable.filter(discord_user_id__in=ids).select_related("link"):
         answers[r.discord_user_id][r.field_key] = r.value
-    rows = [(member, [answers[member].get(f.key, "") for f in fields]) for member in ids]
+    names = dict(
+        OnboardingSession.objects.filter(campaign=campaign, discord_user_id__in=ids)
+        .exclude(discord_username="")
+        .values_list("discord_user_id", "discord_username")
+    )
+    rows = [
+        ((names.get(member, ""), member), [answers[member].get(f.key, "") for f in fields])
+        for member in ids
+    ]
     context = _context(
         request,
         form,

@@ -132,3 +132,12 @@ def role_label(role_id: str, names: dict[str, str]) -> str:
     """ "Member (1300…)" when the name is known, else the bare id."""
     name = names.get(str(role_id))
     return f"{name} ({role_id})" if name else str(role_id)
+
+
+def describe_roles(guild_id: str, role_ids: object) -> str:
+    """Role ids as "Member (1300…); VIP (1300…)", named as the bot sees the guild now (bare ids
+    when it cannot see it); "" for none."""
+    if not isinstance(role_ids, list) or not role_ids:
+        return ""
+    names = guild_directory(guild_id).role_names
+    return "; ".join(role_label(str(r), names) for r in role_ids)

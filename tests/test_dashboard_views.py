@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from analytics.models import OnboardingResponse, OnboardingSession
 from tests.analytics_support import journey
 
 OVERVIEW = reverse("admin:analytics_dashboard_changelist")
@@ -103,8 +104,38 @@ def test_it_shows_a_campaign_with_field_completion_and_responses(client, alice, 
     assert response.status_code == 200
     completion = {f.key: (n, rate) for f, n, rate in response.context["completion"]}
     assert completion == {"game": (1, 0.5), "email": (0, 0.0)}
-    assert response.context["rows"] == [("201", ["Tetris", ""])]
+    assert response.context["rows"] == [(("", "201"), ["Tetris", ""])]
     assert "Tetris" in response.content.decode()
+
+
+def test_the_answers_table_reads_with_labels_and_member_names(client, alice, campaign, bob_link):
+    # given a member known by name who answered the campaign's question
+    OnboardingSession.objects.create(
+        campaign=campaign,
+        link=bob_link,
+        discord_user_id="1300000000000000777",
+        discord_username="ada",
+        guild_id="1",
+        status="completed",
+    )
+    OnboardingResponse.objects.create(
+        campaign=campaign,
+        link=bob_link,
+        discord_user_id="1300000000000000777",
+        field_key="game",
+        value="Tetris",
+    )
+    client.force_login(alice)
+
+    # when the manager opens the campaign's dashboard and the responses list
+    dashboard = client.get(campaign_url(campaign)).content.decode()
+    listing = client.get(reverse("admin:analytics_onboardingresponse_changelist")).content.decode()
+
+    # then both name the question by its label and the member by name, id alongside
+    assert '<th scope="col" title="game">Favourite game</th>' in dashboard
+    assert 'ada <small class="dash-id">1300000000000000777</small>' in dashboard
+    assert '<td class="field-question">Favourite game</td>' in listing
+    assert '<td class="field-member">ada (1300000000000000777)</td>' in listing
 
 
 def test_it_shows_a_link_with_its_events(client, alice, numbers, bob_link):
@@ -181,7 +212,7 @@ def test_it_shows_an_influencer_their_part_of_a_campaign(
     assert response.context["report"].funnel.joins == 1
     assert response.context["rows"] == []
     client.force_login(charlie)
-    assert client.get(campaign_url(campaign)).context["rows"] == [("102", ["Go"])]
+    assert client.get(campaign_url(campaign)).context["rows"] == [(("", "102"), ["Go"])]
 
 
 def test_it_hides_campaigns_an_influencer_has_no_link_in(client, influencers, campaign):
