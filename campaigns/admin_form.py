@@ -79,7 +79,7 @@ class IdPicker(forms.Widget):
                 format_html_join(
                     "",
                     '<option value="{}"{}>{}</option>',
-                    ((o.id, " selected" if o.id == value else "", o.name) for o in options),
+                    ((o.id, " selected" if o.id == value else "", o.label) for o in options),
                 ),
             )
         return format_html(
@@ -114,7 +114,7 @@ class RolePicker(forms.Widget):
         boxes = format_html_join(
             "",
             '<li><label><input type="checkbox" name="{}" value="{}"{}> {}</label></li>',
-            ((name, o.id, " checked" if o.id in value else "", o.name) for o in self.options),
+            ((name, o.id, " checked" if o.id in value else "", o.label) for o in self.options),
         )
         return format_html(
             '<div class="picker picker--roles" data-picker-for="{}">'

@@ -33,6 +33,14 @@ NO_TOKEN = (
 class Option:
     id: str
     name: str
+    note: str = ""  # e.g. why the bot could not give this role
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.note})" if self.note else self.name
+
+
+ABOVE_THE_BOT = "above the bot's highest role: it cannot give it"
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,7 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
     except DiscordError as exc:
         log.warning("discord directory: guild=%s unavailable: %s", guild_id, exc)
         return GuildDirectory(guild_id, error=_why(exc, f"server {guild_id}"))
+    top = _bot_top_position(client, guild_id, roles)
     answer = GuildDirectory(
         guild_id,
         channels=[
@@ -119,13 +128,31 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
             if c.get("type") in POSTABLE_CHANNEL_TYPES
         ],
         roles=[
-            Option(str(r["id"]), str(r.get("name") or r["id"]))
+            Option(
+                str(r["id"]),
+                str(r.get("name") or r["id"]),
+                ABOVE_THE_BOT if top is not None and r.get("position", 0) >= top else "",
+            )
             for r in sorted(roles, key=lambda r: (-r.get("position", 0), int(r["id"])))
             if str(r["id"]) != guild_id and not r.get("managed")
         ],
     )
     cache.set(key, answer, settings.DISCORD_DIRECTORY_CACHE_SECONDS)
     return answer
+
+
+def _bot_top_position(client, guild_id: str, roles: list[dict]) -> int | None:
+    """The position of the bot's highest role: Discord lets a bot give only roles below it.
+    None when it cannot be read (then no role is marked)."""
+    try:
+        me = client.request("GET", "/users/@me", budget=BUDGET)
+        member = client.request("GET", f"/guilds/{guild_id}/members/{me['id']}", budget=BUDGET)
+    except (DiscordError, KeyError, TypeError) as exc:
+        log.info("discord directory: guild=%s bot's roles unknown: %s", guild_id, exc)
+        return None
+    positions = {str(r["id"]): r.get("position", 0) for r in roles}
+    held = [positions[str(r)] for r in member.get("roles", []) if str(r) in positions]
+    return max(held, default=0)
 
 
 def role_label(role_id: str, names: dict[str, str]) -> str:

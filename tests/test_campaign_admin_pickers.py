@@ -64,6 +64,11 @@ def test_it_lists_the_servers_channels_and_roles_the_bot_sees(
     assert f'name="join_role_ids" value="{discord.PARTICIPANT_ROLE_ID}">' in page
     assert f'value="{discord.GUILD_ID}">' not in page.split('name="join_role_ids"', 1)[1]
     assert f'value="{discord.BOT_ROLE_ID}"' not in page
+    # a role above the bot's own is marked: Discord would refuse to give it
+    assert (
+        f'value="{discord.ADMIN_ROLE_ID}"> Admin (above the bot&#x27;s highest role: it cannot '
+        "give it)</label>" in page
+    )
     assert "3 channels and 3 roles in this server." in page
 
 
@@ -197,8 +202,8 @@ def test_the_form_script_reads_another_servers_lists(client, alice, discord_emul
     url = reverse("admin:campaigns_campaign_discord_directory")
 
     found = client.get(url, {"guild_id": discord.GUILD_ID}).json()
-    assert {"id": discord.GENERAL_CHANNEL_ID, "name": "#general"} in found["channels"]
-    assert {"id": discord.MEMBER_ROLE_ID, "name": "Member"} in found["roles"]
+    assert {"id": discord.GENERAL_CHANNEL_ID, "name": "#general", "note": ""} in found["channels"]
+    assert {"id": discord.MEMBER_ROLE_ID, "name": "Member", "note": ""} in found["roles"]
     assert found["error"] == ""
 
     unknown = client.get(url, {"guild_id": "1300000000000000777"}).json()

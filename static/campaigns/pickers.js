@@ -42,7 +42,7 @@
         box.type = "checkbox";
         box.name = name;
         box.value = r.id;
-        label.append(box, " " + r.name);
+        label.append(box, " " + (r.note ? r.name + " (" + r.note + ")" : r.name));
         item.appendChild(label);
         list.appendChild(item);
       });
