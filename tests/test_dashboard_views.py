@@ -108,22 +108,25 @@ def test_it_shows_a_campaign_with_field_completion_and_responses(client, alice, 
     assert "Tetris" in response.content.decode()
 
 
-def test_the_answers_table_reads_with_labels_and_member_names(client, alice, campaign, bob_link):
-    # given a member known by name who answered the campaign's question
+def answered(campaign, link, member: str, game: str, **session) -> None:
+    """`member` came through `link`, has an onboarding session, and answered "game"."""
     OnboardingSession.objects.create(
-        campaign=campaign,
-        link=bob_link,
-        discord_user_id="1300000000000000777",
-        discord_username="ada",
-        guild_id="1",
-        status="completed",
+        campaign=campaign, link=link, discord_user_id=member, guild_id="1", **session
     )
     OnboardingResponse.objects.create(
-        campaign=campaign,
-        link=bob_link,
-        discord_user_id="1300000000000000777",
-        field_key="game",
-        value="Tetris",
+        campaign=campaign, link=link, discord_user_id=member, field_key="game", value=game
+    )
+
+
+def test_the_answers_table_reads_with_labels_and_member_names(client, alice, campaign, bob_link):
+    # given a member known by name who answered the campaign's question
+    answered(
+        campaign,
+        bob_link,
+        "1300000000000000777",
+        "Tetris",
+        discord_username="ada",
+        status="completed",
     )
     client.force_login(alice)
 
@@ -225,22 +228,13 @@ def test_it_shows_an_influencer_progress_but_not_answers_by_default(
     client, influencers, numbers, campaign, charlie_link
 ):
     # given a campaign that keeps answers private (the default) and one of charlie's members
-    from analytics.models import OnboardingResponse, OnboardingSession
-
-    OnboardingSession.objects.create(
-        campaign=campaign,
-        link=charlie_link,
-        discord_user_id="102",
-        guild_id="1",
+    answered(
+        campaign,
+        charlie_link,
+        "102",
+        "charlie-member@example.com",
         started_at="2025-01-01T00:00:00Z",
         status="started",
-    )
-    OnboardingResponse.objects.create(
-        campaign=campaign,
-        link=charlie_link,
-        discord_user_id="102",
-        field_key="game",
-        value="charlie-member@example.com",
     )
     _, charlie = influencers
     client.force_login(charlie)
