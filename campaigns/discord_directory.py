@@ -86,7 +86,7 @@ def bot_guilds(*, refresh: bool = False) -> Guilds:
     if cached is not None:
         return cached
     try:
-        found = discord().request("GET", "/users/@me/guilds", budget=BUDGET)
+        found = discord().bot_guilds(budget=BUDGET)
     except DiscordError as exc:
         log.warning("discord directory: guilds unavailable: %s", exc)
         return Guilds(error=_why(exc, "the bot's servers"))
@@ -114,7 +114,7 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
         return cached
     client = discord()
     try:
-        channels = client.request("GET", f"/guilds/{guild_id}/channels", budget=BUDGET)
+        channels = client.guild_channels(guild_id, budget=BUDGET)
         roles = client.guild_roles(guild_id, budget=BUDGET)
     except DiscordError as exc:
         log.warning("discord directory: guild=%s unavailable: %s", guild_id, exc)
@@ -145,8 +145,7 @@ def _bot_top_position(client, guild_id: str, roles: list[dict]) -> int | None:
     """The position of the bot's highest role: Discord lets a bot give only roles below it.
     None when it cannot be read (then no role is marked)."""
     try:
-        me = client.request("GET", "/users/@me", budget=BUDGET)
-        member = client.request("GET", f"/guilds/{guild_id}/members/{me['id']}", budget=BUDGET)
+        member = client.bot_member(guild_id, budget=BUDGET)
     except (DiscordError, KeyError, TypeError) as exc:
         log.info("discord directory: guild=%s bot's roles unknown: %s", guild_id, exc)
         return None
