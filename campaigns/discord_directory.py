@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 POSTABLE_CHANNEL_TYPES = (0, 5)
 # A lookup never keeps an admin page waiting longer than this (seconds).
 BUDGET = 4.0
+# A failed lookup is remembered this long (seconds), so a page that asks twice, or a manager
+# reloading, does not wait on a failing Discord again; "Refresh from Discord" asks at once.
+FAILURE_SECONDS = 15
 NO_TOKEN = (
     "The bot has no token (DISCORD_BOT_TOKEN is empty), so its view of Discord is not "
     "available: type the ids instead."
@@ -89,7 +92,9 @@ def bot_guilds(*, refresh: bool = False) -> Guilds:
         found = discord().bot_guilds(budget=BUDGET)
     except DiscordError as exc:
         log.warning("discord directory: guilds unavailable: %s", exc)
-        return Guilds(error=_why(exc, "the bot's servers"))
+        failed = Guilds(error=_why(exc, "the bot's servers"))
+        cache.set(key, failed, FAILURE_SECONDS)
+        return failed
     answer = Guilds(
         guilds=sorted(
             (Option(str(g["id"]), str(g.get("name") or g["id"])) for g in found),
@@ -118,7 +123,9 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
         roles = client.guild_roles(guild_id, budget=BUDGET)
     except DiscordError as exc:
         log.warning("discord directory: guild=%s unavailable: %s", guild_id, exc)
-        return GuildDirectory(guild_id, error=_why(exc, f"server {guild_id}"))
+        failed = GuildDirectory(guild_id, error=_why(exc, f"server {guild_id}"))
+        cache.set(key, failed, FAILURE_SECONDS)
+        return failed
     top = _bot_top_position(client, guild_id, roles)
     answer = GuildDirectory(
         guild_id,

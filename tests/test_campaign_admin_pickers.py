@@ -180,6 +180,12 @@ def test_when_discord_fails_the_form_says_so_and_keeps_the_typed_ids(
         f'name="channel_id_typed" id="id_channel_id_typed" value="{discord.INVITE_CHANNEL_ID}"'
         in page
     )
+    # a reload does not wait on the failing Discord again; asking to refresh does
+    asked = discord_emulator.calls[CHANNELS_ROUTE]
+    assert "Discord did not answer" in client.get(change_url(campaign)).content.decode()
+    assert discord_emulator.calls[CHANNELS_ROUTE] == asked
+    client.get(change_url(campaign), {"refresh_directory": "1"})
+    assert discord_emulator.calls[CHANNELS_ROUTE] > asked
 
 
 def test_it_caches_the_bots_view_and_refreshes_on_demand(client, alice, campaign, discord_emulator):
