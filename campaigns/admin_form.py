@@ -14,7 +14,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
-from campaigns.discord_directory import Guilds, Option, bot_guilds, guild_directory
+from campaigns.discord_directory import NO_GUILD, Guilds, Option, bot_guilds, guild_directory
 from campaigns.models import Campaign
 from campaigns.validators import validate_snowflake
 
@@ -148,17 +148,25 @@ class RoleIdsField(forms.Field):
             raise ValidationError(errors)
 
 
+# Names chosen from lists, no longer ids typed by hand.
+LABELS = {
+    "guild_id": "Server",
+    "channel_id": "Invite channel",
+    "welcome_channel_id": "Welcome channel",
+}
+
+
 class CampaignForm(forms.ModelForm):
     """The campaign form, its Discord fields filled from what the bot sees."""
 
     join_role_ids = RoleIdsField(
         required=False,
-        label="Join role ids",
+        label="Roles on joining",
         help_text="Roles given when a visitor joins with Discord.",
     )
     target_role_ids = RoleIdsField(
         required=False,
-        label="Target role ids",
+        label="Roles on conversion",
         help_text="Roles given on conversion.",
     )
 
@@ -189,7 +197,7 @@ class CampaignForm(forms.ModelForm):
             )
             self.fields["guild_id"].widget.directory_url = self.directory_url
         directory = guild_directory(guild_id, refresh=self.refresh_directory)
-        error = "" if directory.error == "Choose the server first." else directory.error
+        error = "" if directory.error == NO_GUILD else directory.error
         pickers = {
             "channel_id": IdPicker(directory.channels, error=error, kind="channel"),
             "welcome_channel_id": IdPicker(
@@ -204,6 +212,9 @@ class CampaignForm(forms.ModelForm):
         for name, widget in pickers.items():
             if name in self.fields:
                 self.fields[name].widget = widget
+        for name, label in LABELS.items():
+            if name in self.fields:
+                self.fields[name].label = label
 
     def _guild_id(self, guilds: Guilds) -> str:
         """The server whose lists to show: the one submitted, saved, asked for, or the bot's

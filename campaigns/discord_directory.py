@@ -26,6 +26,7 @@ BUDGET = 4.0
 # A failed lookup is remembered this long (seconds), so a page that asks twice, or a manager
 # reloading, does not wait on a failing Discord again; "Refresh from Discord" asks at once.
 FAILURE_SECONDS = 15
+NO_GUILD = "Choose the server first."
 NO_TOKEN = (
     "The bot has no token (DISCORD_BOT_TOKEN is empty), so its view of Discord is not "
     "available: type the ids instead."
@@ -110,7 +111,7 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
     bot could give (highest first, without @everyone and integration-managed roles)."""
     guild_id = str(guild_id or "")
     if not guild_id.isdecimal():
-        return GuildDirectory(guild_id, error="Choose the server first.")
+        return GuildDirectory(guild_id, error=NO_GUILD)
     if not settings.DISCORD_BOT_TOKEN:
         return GuildDirectory(guild_id, error=NO_TOKEN)
     key = _key("guild", guild_id)
