@@ -197,7 +197,8 @@ class CampaignForm(forms.ModelForm):
             )
             self.fields["guild_id"].widget.directory_url = self.directory_url
         directory = guild_directory(guild_id, refresh=self.refresh_directory)
-        error = "" if directory.error == NO_GUILD else directory.error
+        # Said once, at the server picker, when it is the same reason.
+        error = "" if directory.error in (NO_GUILD, guilds.error) else directory.error
         pickers = {
             "channel_id": IdPicker(directory.channels, error=error, kind="channel"),
             "welcome_channel_id": IdPicker(
