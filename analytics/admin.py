@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import OuterRef, Subquery
 from django.urls import path
 
 from analytics import reports, views
@@ -9,6 +10,8 @@ from analytics.models import (
     OnboardingSession,
     ReferralEvent,
 )
+from campaigns.discord_directory import describe_roles
+from campaigns.models import OnboardingField
 from campaigns.scoping import ScopedAdminMixin, scope_answers
 
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
@@ -72,13 +75,44 @@ class ReferralEventAdmin(ReadOnlyAdmin):
 
 @admin.register(OnboardingResponse)
 class OnboardingResponseAdmin(ReadOnlyAdmin):
-    list_display = ["campaign", "discord_user_id", "field_key", "value", "updated_at"]
+    list_display = ["campaign", "member", "question", "value", "updated_at"]
     list_filter = [CAMPAIGN, "field_key"]
     search_fields = ["discord_user_id", "value"]
     list_select_related = ["campaign"]
 
     def get_queryset(self, request):
-        return scope_answers(super().get_queryset(request), request.user)
+        qs = (
+            super()
+            .get_queryset(request)
+            .annotate(
+                field_label=Subquery(
+                    OnboardingField.objects.filter(
+                        campaign_id=OuterRef("campaign_id"), key=OuterRef("field_key")
+                    ).values("label")[:1]
+                ),
+                member_name=Subquery(
+                    OnboardingSession.objects.filter(
+                        campaign_id=OuterRef("campaign_id"),
+                        discord_user_id=OuterRef("discord_user_id"),
+                    ).values("discord_username")[:1]
+                ),
+            )
+        )
+        return scope_answers(qs, request.user)
+
+    @admin.display(description="member", ordering="discord_user_id")
+    def member(self, obj: OnboardingResponse) -> str:
+        return member_label(obj.member_name, obj.discord_user_id)
+
+    @admin.display(description="question", ordering="field_key")
+    def question(self, obj: OnboardingResponse) -> str:
+        # A field deleted since the member answered keeps its key.
+        return obj.field_label or obj.field_key
+
+
+def member_label(username: str | None, member_id: str) -> str:
+    """ "ada (1300…)", or the bare id when the member's name is not known."""
+    return f"{username} ({member_id})" if username else member_id
 
 
 @admin.register(Conversion)
@@ -89,11 +123,18 @@ class ConversionAdmin(ReadOnlyAdmin):
         "referral_code",
         "discord_user_id",
         "discord_username",
+        "roles",
     ]
     list_filter = [CAMPAIGN]
     search_fields = ["referral_code", "discord_user_id", "discord_username"]
     list_select_related = ["campaign", "link"]
     date_hierarchy = "created_at"
+    exclude = ["roles_assigned"]
+    readonly_fields = ["roles"]
+
+    @admin.display(description="roles assigned")
+    def roles(self, obj: Conversion) -> str:
+        return describe_roles(obj.campaign.guild_id, obj.roles_assigned) or "–"
 
 
 @admin.register(OnboardingSession)

@@ -16,6 +16,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 
 from analytics.models import Conversion, OnboardingResponse, ReferralEvent
 from analytics.reports import Filters
+from campaigns.discord_directory import describe_roles
 from campaigns.models import OnboardingField
 from campaigns.scoping import is_influencer, scope, scope_answers
 
@@ -139,6 +140,7 @@ def conversions_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResp
         "discord_user_id",
         "discord_username",
         "roles_assigned",
+        "campaign__guild_id",
         "campaign_id",
     ]
 
@@ -164,7 +166,8 @@ def conversions_csv(request: HttpRequest, filters: Filters) -> StreamingHttpResp
                 answers.setdefault((campaign_id, member), {})[key] = value
             for c in chunk:
                 given = answers.get((c[-1], c[5]), {})
-                yield [*c[:-1], *(given.get(k, "") for k in keys)]
+                roles = describe_roles(c[8], c[7])
+                yield [*c[:7], roles, *(given.get(k, "") for k in keys)]
 
     return stream_csv(rows(), f"conversions-{filters.start}-{filters.end}.csv")
 

@@ -29,9 +29,12 @@ class Funnel:
     joins: int = 0
     starts: int = 0
     conversions: int = 0
+    # Joins through the vanity URL or an unmanaged invite: counted in `joins`, but no click of
+    # ours led to them, so they stay out of the click → join rate.
+    organic_joins: int = 0
 
     @classmethod
-    def from_totals(cls, totals: Mapping[str, tuple[int, int]]) -> Funnel:
+    def from_totals(cls, totals: Mapping[str, tuple[int, int]], organic_joins: int = 0) -> Funnel:
         """`totals` maps event type → (count, unique count)."""
 
         def count(event_type: str) -> int:
@@ -44,6 +47,7 @@ class Funnel:
             joins=count("discord_join"),
             starts=count("onboarding_start"),
             conversions=count("conversion"),
+            organic_joins=organic_joins,
         )
 
     @property
@@ -64,6 +68,8 @@ class Step:
     rate: float | None
     # Width relative to the largest step, 0..1, for drawing.
     scale: float
+    # What the rate leaves out, in words ("" when nothing).
+    note: str = ""
 
 
 def rate(part: int, whole: int) -> float | None:
@@ -78,12 +84,18 @@ def rate(part: int, whole: int) -> float | None:
 
 
 def steps(funnel: Funnel) -> list[Step]:
+    """The four steps with the rate from each previous one. The click → join rate counts only
+    joins that came through a link: organic joins had no click to come from."""
     counts = [funnel.unique_clicks, funnel.joins, funnel.starts, funnel.conversions]
     largest = max(counts) or 1
     result = []
-    for i, ((_, label), count) in enumerate(zip(STEPS, counts, strict=True)):
+    for i, ((event_type, label), count) in enumerate(zip(STEPS, counts, strict=True)):
         previous = rate(count, counts[i - 1]) if i else None
-        result.append(Step(label, count, previous, count / largest))
+        note = ""
+        if event_type == "discord_join" and funnel.organic_joins:
+            previous = rate(count - funnel.organic_joins, counts[i - 1])
+            note = f"{funnel.organic_joins:,} organic, not in the rate"
+        result.append(Step(label, count, previous, count / largest, note))
     return result
 
 

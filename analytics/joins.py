@@ -251,7 +251,7 @@ def render_welcome(campaign: Campaign, link: ReferralLink | None, member_id: str
     influencer = "a friend"
     if link is not None:
         influencer = link.influencer.get_full_name() or link.influencer.username
-    values = {"member": f"<@{member_id}>", "campaign": campaign.campaign_name}
+    values = {"member": f"<@{member_id}>", "campaign": campaign.display_title}
     values["influencer"] = influencer
     text = campaign.welcome_message
     for name, value in values.items():

@@ -89,7 +89,10 @@ def totals(rollups: QuerySet) -> fm.Funnel:
         .values("event_type")
         .annotate(n=Sum("count"), u=Sum("unique_count"))
     )
-    return fm.Funnel.from_totals({r["event_type"]: (r["n"], r["u"]) for r in rows})
+    organic = rollups.filter(
+        event_type="discord_join", dimension="decision", value="organic"
+    ).aggregate(n=Sum("count", default=0))["n"]
+    return fm.Funnel.from_totals({r["event_type"]: (r["n"], r["u"]) for r in rows}, organic)
 
 
 def series(rollups: QuerySet, start: date, end: date) -> dict[str, list[int]]:
@@ -197,11 +200,15 @@ class Report:
                 "unique_clicks": f.unique_clicks,
                 "previews": f.previews,
                 "joins": f.joins,
+                "organic_joins": f.organic_joins,
                 "onboarding_starts": f.starts,
                 "conversions": f.conversions,
                 "conversion_rate": f.conversion_rate,
             },
-            "steps": [{"label": s.label, "count": s.count, "rate": s.rate} for s in self.steps],
+            "steps": [
+                {"label": s.label, "count": s.count, "rate": s.rate, "note": s.note}
+                for s in self.steps
+            ],
             "series": {"days": [d.isoformat() for d in self.days], **self.series},
             "breakdowns": {
                 key: {s.label: s.count for s in shares} for key, _, shares in self.breakdowns

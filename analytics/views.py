@@ -114,7 +114,10 @@ def _context(request: HttpRequest, form: FilterForm, report: reports.Report, **e
         "form": form,
         "report": report,
         "funnel_chart": charts.hbars(
-            [(s.label, f"{s.count:,}" + _pct(s.rate, " of previous"), s.scale) for s in steps]
+            [
+                (s.label, f"{s.count:,}" + _pct(s.rate, " of previous") + _note(s.note), s.scale)
+                for s in steps
+            ]
         ),
         "series_chart": charts.lines(report.series, report.days),
         "breakdowns": [
@@ -155,6 +158,10 @@ def _share_links(user) -> list[ReferralLink]:
 
 def _share_rows(shares: list[fm.Share]) -> list[tuple[str, str, float]]:
     return [(s.label, f"{s.count:,} ({s.share:.0%})", s.scale) for s in shares]
+
+
+def _note(note: str) -> str:
+    return f" ({note})" if note else ""
 
 
 def _pct(value: float | None, suffix: str = "") -> str:
@@ -218,7 +225,15 @@ def campaign_page(request: HttpRequest, campaign_id) -> HttpResponse:
     answers: dict[str, dict[str, str]] = {member: {} for member in ids}
     for r in readable.filter(discord_user_id__in=ids).select_related("link"):
         answers[r.discord_user_id][r.field_key] = r.value
-    rows = [(member, [answers[member].get(f.key, "") for f in fields]) for member in ids]
+    names = dict(
+        OnboardingSession.objects.filter(campaign=campaign, discord_user_id__in=ids)
+        .exclude(discord_username="")
+        .values_list("discord_user_id", "discord_username")
+    )
+    rows = [
+        ((names.get(member, ""), member), [answers[member].get(f.key, "") for f in fields])
+        for member in ids
+    ]
     context = _context(
         request,
         form,
@@ -265,4 +280,16 @@ def export(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in EXPORTS:
         raise Http404
     form = FilterForm(request.GET or None, request.user)
+    if form.is_bound and not form.is_valid():
+        # The dashboard shows these above its numbers; an export of some other range would be
+        # a file that looks right and is not.
+        return HttpResponse(
+            "Export refused: " + " ".join(_messages(form)),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     return EXPORTS[kind](request, form.filters())
+
+
+def _messages(form: FilterForm) -> list[str]:
+    return [str(message) for errors in form.errors.values() for message in errors]

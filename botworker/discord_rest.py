@@ -131,6 +131,19 @@ class DiscordREST:
     def guild_roles(self, guild_id: str, *, budget: float | None = None) -> list[dict]:
         return self.request("GET", f"/guilds/{guild_id}/roles", budget=budget)
 
+    def guild_channels(self, guild_id: str, *, budget: float | None = None) -> list[dict]:
+        """The guild's channels (threads not included), unordered: sort by `position`."""
+        return self.request("GET", f"/guilds/{guild_id}/channels", budget=budget)
+
+    def bot_guilds(self, *, budget: float | None = None) -> list[dict]:
+        """Partial guilds the bot is in (the first 200; a campaign tool's bot is in few)."""
+        return self.request("GET", "/users/@me/guilds", budget=budget)
+
+    def bot_member(self, guild_id: str, *, budget: float | None = None) -> dict:
+        """The bot's own guild member (its roles decide which roles it may give)."""
+        me = self.request("GET", "/users/@me", budget=budget)
+        return self.request("GET", f"/guilds/{guild_id}/members/{me['id']}", budget=budget)
+
     def create_role(self, guild_id: str, name: str, *, budget: float | None = None) -> dict:
         """A role with no permissions, not hoisted, not mentionable (Discord places a new role
         at the bottom of the list, just above @everyone)."""

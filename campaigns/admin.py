@@ -1,7 +1,13 @@
+from dataclasses import asdict
+
 from django.contrib import admin
-from django.urls import reverse
+from django.http import JsonResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
+from campaigns.admin_form import CampaignForm
+from campaigns.admin_preview import previews
+from campaigns.discord_directory import bot_guilds, guild_directory
 from campaigns.models import Campaign, OnboardingField
 from campaigns.scoping import is_influencer
 from referrals.roles import coverage
@@ -26,6 +32,7 @@ class OnboardingFieldInline(admin.TabularInline):
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
     list_display = [
         "campaign_name",
         "guild_id",
@@ -39,10 +46,23 @@ class CampaignAdmin(admin.ModelAdmin):
     search_fields = ["campaign_name", "guild_id", "headline"]
     inlines = [OnboardingFieldInline]
     fieldsets = [
-        (None, {"fields": ["campaign_name", "is_active", "starts_at", "ends_at"]}),
+        (
+            None,
+            {"fields": ["campaign_name", "public_title", "is_active", "starts_at", "ends_at"]},
+        ),
         (
             "Discord",
-            {"fields": ["guild_id", "channel_id", "welcome_channel_id", "welcome_message"]},
+            {
+                "fields": [
+                    "discord_directory",
+                    "guild_id",
+                    "channel_id",
+                    "welcome_channel_id",
+                    "welcome_message",
+                ],
+                "description": "Server, channels and roles are listed as the bot sees them; "
+                "an id typed in the box beside a list wins.",
+            },
         ),
         (
             "Landing page",
@@ -55,6 +75,8 @@ class CampaignAdmin(admin.ModelAdmin):
                     "hero_image_url",
                     "brand_color",
                     "button_label",
+                    "public_server_url",
+                    "offer_server_when_unavailable",
                 ]
             },
         ),
@@ -79,8 +101,63 @@ class CampaignAdmin(admin.ModelAdmin):
         ),
         ("Roles on conversion", {"fields": ["auto_role_assignment", "target_role_ids"]}),
         ("Privacy", {"fields": ["influencers_see_answers"]}),
+        (
+            "Preview",
+            {
+                "fields": ["previews"],
+                "description": "As saved: save to see your changes here.",
+            },
+        ),
     ]
-    readonly_fields = ["referral_role_coverage"]
+    readonly_fields = ["referral_role_coverage", "discord_directory", "previews"]
+
+    class Media:
+        css = {"all": ["campaigns/campaign_form.css"]}
+        js = ["campaigns/pickers.js"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.refresh_directory = request.GET.get("refresh_directory") == "1"
+        form.directory_url = reverse("admin:campaigns_campaign_discord_directory")
+        return form
+
+    def get_urls(self):
+        directory = path(
+            "discord-directory/",
+            self.admin_site.admin_view(self.directory_view),
+            name="campaigns_campaign_discord_directory",
+        )
+        return [directory, *super().get_urls()]
+
+    def directory_view(self, request):
+        """A guild's channels and roles as the bot sees them, for the form's script."""
+        if not self.has_change_permission(request) and not self.has_add_permission(request):
+            return JsonResponse({"error": "Not allowed."}, status=403)
+        found = guild_directory(
+            request.GET.get("guild_id", "")[:20],
+            refresh=request.GET.get("refresh") == "1",
+        )
+        return JsonResponse(asdict(found))
+
+    @admin.display(description="as members see it")
+    def previews(self, obj: Campaign | None) -> str:
+        return previews(obj)
+
+    @admin.display(description="bot's view")
+    def discord_directory(self, obj: Campaign | None) -> str:
+        guilds = bot_guilds()
+        status = guilds.error
+        if not status and obj is not None and obj.guild_id:
+            found = guild_directory(obj.guild_id)
+            status = found.error or (
+                f"{len(found.channels)} channels and {len(found.roles)} roles in this server."
+            )
+        elif not status:
+            status = f"The bot is in {len(guilds.guilds)} server(s)."
+        return format_html(
+            '{} <a class="picker__refresh" href="?refresh_directory=1">Refresh from Discord</a>',
+            status,
+        )
 
     @admin.display(description="links with a role")
     def referral_role_coverage(self, obj: Campaign) -> str:

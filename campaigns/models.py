@@ -48,7 +48,15 @@ class JoinMethod(models.TextChoices):
 
 class Campaign(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    campaign_name = models.CharField(max_length=100)
+    campaign_name = models.CharField(
+        max_length=100, help_text="Internal name, seen in the admin and the dashboards."
+    )
+    public_title = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="What visitors and members see (page header, title, link previews, the "
+        "welcome's {campaign}); empty: the internal name.",
+    )
 
     guild_id = models.CharField(
         "guild id", max_length=20, validators=[validate_snowflake], db_index=True
@@ -98,6 +106,19 @@ class Campaign(models.Model):
     )
     fallback_invite_url = models.URLField(
         blank=True, help_text="A permanent invite used, untracked, when Discord cannot be reached."
+    )
+
+    # Where a visitor goes when their link has expired or was switched off.
+    public_server_url = models.URLField(
+        "public server link",
+        blank=True,
+        help_text="A permanent public invite to the server, e.g. https://discord.gg/yourserver.",
+    )
+    offer_server_when_unavailable = models.BooleanField(
+        "offer the server when a link is unavailable",
+        default=False,
+        help_text="An expired or switched-off link's page (or an ended campaign's) offers the "
+        "public server link instead of a dead end. Such joins are organic, not credited.",
     )
 
     # How visitors join: a tracked invite, OAuth2 guilds.join (exact by construction), or both.
@@ -189,9 +210,23 @@ class Campaign(models.Model):
     def __str__(self) -> str:
         return self.campaign_name
 
+    @property
+    def display_title(self) -> str:
+        """The campaign's name as visitors and members see it."""
+        return self.public_title or self.campaign_name
+
+    @property
+    def way_forward_url(self) -> str:
+        """Where an unavailable link's page may send the visitor ("" when the manager said no)."""
+        return self.public_server_url if self.offer_server_when_unavailable else ""
+
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The campaign must end after it starts."})
+        if self.offer_server_when_unavailable and not self.public_server_url:
+            raise ValidationError(
+                {"public_server_url": "Offering the server needs its public server link."}
+            )
         if self.auto_role_assignment and not self.target_role_ids:
             raise ValidationError(
                 {"target_role_ids": "Automatic role assignment needs at least one role id."}

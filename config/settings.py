@@ -217,6 +217,11 @@ DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET", "")
 # Where a visitor is sent for an invite code; the local emulator serves its own /invite/<code>.
 DISCORD_INVITE_BASE = env_url("DISCORD_INVITE_BASE", "https://discord.gg")
 DISCORD_REQUEST_TIMEOUT = env_float("DISCORD_REQUEST_TIMEOUT", 5.0, min_value=0.1)
+# How long the campaign form keeps the bot's view of a guild (its channels and roles) before
+# asking Discord again; "Refresh from Discord" in the form asks at once.
+DISCORD_DIRECTORY_CACHE_SECONDS = env_int(
+    "DISCORD_DIRECTORY_CACHE_SECONDS", 120, min_value=0, max_value=86400
+)
 # "Join with Discord" (OAuth2 guilds.join). Both URLs are derived from DISCORD_API_BASE when
 # empty (Discord: https://discord.com/oauth2/authorize and https://discord.com/channels/…; the
 # local emulator: its own authorise page and channel view), so pointing the API base at the

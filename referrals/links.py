@@ -55,14 +55,14 @@ def find_live_link(code: str) -> ReferralLink:
         raise LinkUnavailable(
             410,
             "Not open yet",
-            f"{campaign.campaign_name} opens on {campaign.starts_at:%d %B %Y at %H:%M} UTC.",
+            f"{campaign.display_title} opens on {campaign.starts_at:%d %B %Y at %H:%M} UTC.",
             campaign,
         )
     if state != "live":
         raise LinkUnavailable(
             410,
             "Campaign over",
-            f"{campaign.campaign_name} has ended. Thanks for coming by!",
+            f"{campaign.display_title} has ended. Thanks for coming by!",
             campaign,
         )
     return link

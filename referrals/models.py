@@ -166,6 +166,7 @@ class OAuthJoinAttempt(models.Model):
 
     class Meta:
         db_table = "oauth_join_attempts"
+        verbose_name = "OAuth join attempt"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["guild_id", "discord_user_id", "status"])]
 

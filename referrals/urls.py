@@ -6,6 +6,7 @@ app_name = "referrals"
 
 urlpatterns = [
     path("r/<str:code>", views.landing, name="landing"),
+    path("r/<str:code>/", views.landing_slash, name="landing-slash"),
     path("r/<str:code>/join", views.join, name="join"),
     path("r/<str:code>/join/oauth", views.join_oauth, name="join-oauth"),
     path("discord/oauth/callback", views.oauth_callback, name="discord-oauth-callback"),

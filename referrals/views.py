@@ -2,7 +2,12 @@
 "Join with Discord" (OAuth2 guilds.join: the redirect to Discord and the callback)."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -45,7 +50,7 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
             "join_method": campaign.join_method,
             "oauth_url": reverse("referrals:join-oauth", args=[link.referral_code]),
             "canonical_url": canonical,
-            "og_title": campaign.headline or campaign.campaign_name,
+            "og_title": campaign.headline or campaign.display_title,
             "og_description": (campaign.offer_title or campaign.description)[:200],
             "og_image": campaign.hero_image_url,
             "button_text_colour": campaign.button_text_colour,
@@ -55,6 +60,14 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
     if new_visitor:
         set_visitor_cookie(response, visitor_id)
     return response
+
+
+@require_http_methods(["GET", "HEAD"])
+def landing_slash(request: HttpRequest, code: str) -> HttpResponse:
+    """`/r/<code>/` (a trailing slash added by a chat app or a hand): the page, query kept."""
+    target = reverse("referrals:landing", args=[code])
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponsePermanentRedirect(f"{target}?{query}" if query else target)
 
 
 @require_http_methods(["GET", "POST"])
@@ -157,7 +170,8 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
             "referrals/unavailable.html",
             {
                 "title": "You're already in the server",
-                "message": f"Your Discord account is already a member of {campaign}'s server.",
+                "message": "Your Discord account is already a member of "
+                f"{campaign.display_title}'s server.",
                 "campaign": campaign,
                 "open_url": joined.channel_url,
             },
@@ -193,7 +207,8 @@ def unavailable(
     back_url: str = "",
     invite_link=None,
 ) -> HttpResponse:
-    """The branded error page; with `invite_link`, it offers that link's invite instead."""
+    """The branded error page; with `invite_link`, it offers that link's invite instead. A link
+    gone for good (410) offers the campaign's public server link when its manager allows it."""
     invite_url = ""
     if invite_link is not None:
         invite_url = reverse("referrals:join", args=[invite_link.referral_code])
@@ -207,6 +222,7 @@ def unavailable(
             "retry_after_seconds": retry_after_seconds,
             "back_url": back_url,
             "invite_url": invite_url,
+            "server_url": campaign.way_forward_url if campaign and status == 410 else "",
         },
         status=status,
     )

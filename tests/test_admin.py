@@ -72,3 +72,10 @@ def test_it_says_how_many_links_are_role_tagged_and_why_not_all(
     # then the page says so, and what the other link needs
     assert "1 of 2 link(s) role-tagged." in page
     assert "Manage Roles" in page and "REFERRAL_ROLE_HEADROOM" in page
+
+
+def test_the_sidebar_names_oauth_join_attempts_as_people_write_them(client, alice):
+    client.force_login(alice)
+    page = client.get(reverse("admin:index")).content.decode()
+    assert ">OAuth join attempts<" in page
+    assert "O auth" not in page

@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from analytics.models import OnboardingResponse, OnboardingSession
 from tests.analytics_support import journey
 
 OVERVIEW = reverse("admin:analytics_dashboard_changelist")
@@ -103,8 +104,41 @@ def test_it_shows_a_campaign_with_field_completion_and_responses(client, alice, 
     assert response.status_code == 200
     completion = {f.key: (n, rate) for f, n, rate in response.context["completion"]}
     assert completion == {"game": (1, 0.5), "email": (0, 0.0)}
-    assert response.context["rows"] == [("201", ["Tetris", ""])]
+    assert response.context["rows"] == [(("", "201"), ["Tetris", ""])]
     assert "Tetris" in response.content.decode()
+
+
+def answered(campaign, link, member: str, game: str, **session) -> None:
+    """`member` came through `link`, has an onboarding session, and answered "game"."""
+    OnboardingSession.objects.create(
+        campaign=campaign, link=link, discord_user_id=member, guild_id="1", **session
+    )
+    OnboardingResponse.objects.create(
+        campaign=campaign, link=link, discord_user_id=member, field_key="game", value=game
+    )
+
+
+def test_the_answers_table_reads_with_labels_and_member_names(client, alice, campaign, bob_link):
+    # given a member known by name who answered the campaign's question
+    answered(
+        campaign,
+        bob_link,
+        "1300000000000000777",
+        "Tetris",
+        discord_username="ada",
+        status="completed",
+    )
+    client.force_login(alice)
+
+    # when the manager opens the campaign's dashboard and the responses list
+    dashboard = client.get(campaign_url(campaign)).content.decode()
+    listing = client.get(reverse("admin:analytics_onboardingresponse_changelist")).content.decode()
+
+    # then both name the question by its label and the member by name, id alongside
+    assert '<th scope="col" title="game">Favourite game</th>' in dashboard
+    assert 'ada <small class="dash-id">1300000000000000777</small>' in dashboard
+    assert '<td class="field-question">Favourite game</td>' in listing
+    assert '<td class="field-member">ada (1300000000000000777)</td>' in listing
 
 
 def test_it_shows_a_link_with_its_events(client, alice, numbers, bob_link):
@@ -181,7 +215,7 @@ def test_it_shows_an_influencer_their_part_of_a_campaign(
     assert response.context["report"].funnel.joins == 1
     assert response.context["rows"] == []
     client.force_login(charlie)
-    assert client.get(campaign_url(campaign)).context["rows"] == [("102", ["Go"])]
+    assert client.get(campaign_url(campaign)).context["rows"] == [(("", "102"), ["Go"])]
 
 
 def test_it_hides_campaigns_an_influencer_has_no_link_in(client, influencers, campaign):
@@ -194,22 +228,13 @@ def test_it_shows_an_influencer_progress_but_not_answers_by_default(
     client, influencers, numbers, campaign, charlie_link
 ):
     # given a campaign that keeps answers private (the default) and one of charlie's members
-    from analytics.models import OnboardingResponse, OnboardingSession
-
-    OnboardingSession.objects.create(
-        campaign=campaign,
-        link=charlie_link,
-        discord_user_id="102",
-        guild_id="1",
+    answered(
+        campaign,
+        charlie_link,
+        "102",
+        "charlie-member@example.com",
         started_at="2025-01-01T00:00:00Z",
         status="started",
-    )
-    OnboardingResponse.objects.create(
-        campaign=campaign,
-        link=charlie_link,
-        discord_user_id="102",
-        field_key="game",
-        value="charlie-member@example.com",
     )
     _, charlie = influencers
     client.force_login(charlie)

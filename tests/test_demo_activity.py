@@ -4,9 +4,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from analytics import reports, rollups
-from analytics.models import DailyRollup, ReferralEvent
+from analytics.models import Conversion, DailyRollup, OnboardingSession, ReferralEvent
 from referrals.models import ReferralLink
 
 
@@ -52,6 +53,19 @@ def test_it_keeps_rollups_and_counters_true(demo):
         events = ReferralEvent.objects.filter(link=link)
         assert link.clicks == events.filter(event_type="click", is_unique=True).count()
         assert link.conversions == events.filter(event_type="conversion").count()
+
+
+def test_it_writes_nothing_in_the_future(demo):
+    # given the demo runs today, when today's visits may reach the current minute
+    call_command("demo_activity", "--days", "2", stdout=StringIO())
+
+    # then every event, session and conversion is dated now or earlier
+    now = timezone.now()
+    assert ReferralEvent.objects.filter(created_at__date=now.date()).exists()
+    assert not ReferralEvent.objects.filter(created_at__gt=now).exists()
+    assert not Conversion.objects.filter(created_at__gt=now).exists()
+    assert not OnboardingSession.objects.filter(created_at__gt=now).exists()
+    assert not OnboardingSession.objects.filter(completed_at__gt=now).exists()
 
 
 def test_it_needs_the_demo_campaign(db):

@@ -16,6 +16,7 @@ def test_it_creates_the_demo_world_once(db, settings):
 
     campaign = Campaign.objects.get()
     assert (campaign.guild_id, campaign.channel_id) == (discord.GUILD_ID, discord.INVITE_CHANNEL_ID)
+    assert campaign.display_title == "Summer Drop"  # what visitors read, without "(demo)"
     assert OnboardingField.objects.filter(campaign=campaign).count() == 3
     assert ReferralLink.objects.count() == 6
     assert ReferralLink.objects.values("influencer").distinct().count() == 3

@@ -8,6 +8,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from analytics.models import Conversion, OnboardingResponse, ReferralEvent
+from botworker.emulator import defaults as discord
 from campaigns.models import OnboardingField
 from tests.analytics_support import journey
 
@@ -155,3 +156,68 @@ def test_an_influencer_exports_no_answers_of_a_campaign_that_keeps_them_private(
     assert [r["discord_user_id"] for r in conversions] == ["101"]  # the conversion, counted
     assert "game" not in conversions[0] and "email" not in conversions[0]
     assert "HYPERLINK" not in str(conversions)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"range": "custom", "start": "2026-02-01"},
+            "A custom range needs a start and an end date.",
+        ),
+        (
+            {"range": "custom", "start": "2026-02-01", "end": "2026-01-01"},
+            "The end date is before the start date.",
+        ),
+        ({"range": "custom", "start": "2024-01-01", "end": "2026-01-01"}, "Pick at most 366 days."),
+    ],
+)
+@pytest.mark.parametrize("kind", ["events", "conversions", "responses"])
+def test_it_refuses_the_ranges_the_dashboard_refuses(client, alice, numbers, kind, params, message):
+    # given a range the dashboard refuses (and says why above its numbers)
+    client.force_login(alice)
+    dashboard = client.get(reverse("admin:analytics_dashboard_changelist"), params)
+    assert message in dashboard.content.decode()
+
+    # when the same range is exported
+    response = client.get(reverse("admin:analytics_dashboard_export", args=[kind]), params)
+
+    # then no file, the same message
+    assert response.status_code == 400
+    assert not isinstance(response, StreamingHttpResponse)
+    assert response.content.decode() == f"Export refused: {message}"
+
+
+def test_it_names_the_roles_assigned_with_their_ids(client, alice, campaign, bob_link, request):
+    # given a conversion that was given two roles, one since deleted from the server
+    request.getfixturevalue("discord_emulator")
+    Conversion.objects.create(
+        campaign=campaign,
+        link=bob_link,
+        referral_code=bob_link.referral_code,
+        discord_user_id="101",
+        roles_assigned=[discord.MEMBER_ROLE_ID, "1300000000000000999"],
+    )
+    client.force_login(alice)
+
+    # when the conversions are exported and listed in the admin
+    rows = export(client, "conversions")
+    listing = client.get(reverse("admin:analytics_conversion_changelist")).content.decode()
+
+    # then each role by its name as the bot sees the server, its id alongside
+    shown = f"Member ({discord.MEMBER_ROLE_ID}); 1300000000000000999"
+    assert rows[0]["roles_assigned"] == shown
+    assert f'<td class="field-roles">{shown}</td>' in listing
+
+
+def test_without_the_bots_view_roles_are_exported_as_ids(client, alice, campaign, settings):
+    settings.DISCORD_BOT_TOKEN = ""
+    Conversion.objects.create(
+        campaign=campaign,
+        discord_user_id="101",
+        roles_assigned=["1300000000000000300", "1300000000000000301"],
+    )
+    client.force_login(alice)
+    assert export(client, "conversions")[0]["roles_assigned"] == (
+        "1300000000000000300; 1300000000000000301"
+    )

@@ -86,6 +86,13 @@ def test_it_keeps_every_count_when_sharing(values, limit):
         assert all(0 < r.share <= 1 for r in rows)
 
 
+def test_the_click_to_join_rate_leaves_organic_joins_out():
+    steps = fm.steps(fm.Funnel(unique_clicks=10, joins=42, organic_joins=37, starts=21))
+    assert [s.count for s in steps] == [10, 42, 21, 0]
+    assert [s.rate for s in steps] == [None, 0.5, 0.5, 0.0]
+    assert steps[1].note == "37 organic, not in the rate"
+
+
 @given(counts, counts, counts, counts, counts)
 def test_it_rates_steps_consistently(unique, joins, starts, conversions, extra):
     f = fm.Funnel(

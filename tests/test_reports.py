@@ -19,9 +19,11 @@ def test_it_counts_the_funnel(alice, numbers):
     r = reports.report(alice, last_week())
     f = r.funnel
     assert (f.clicks, f.unique_clicks, f.previews) == (4, 3, 1)
-    assert (f.joins, f.starts, f.conversions) == (4, 1, 1)
+    assert (f.joins, f.organic_joins, f.starts, f.conversions) == (4, 1, 1, 1)
     assert f.conversion_rate == pytest.approx(1 / 3)
-    assert [s.rate for s in r.steps] == [None, pytest.approx(4 / 3), 0.25, 1.0]
+    # the organic join came from no click: 3 joins through links from 3 unique clicks
+    assert [s.rate for s in r.steps] == [None, 1.0, 0.25, 1.0]
+    assert r.steps[1].note == "1 organic, not in the rate"
 
 
 def test_it_breaks_clicks_down(alice, numbers):

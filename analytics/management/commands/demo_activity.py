@@ -48,11 +48,16 @@ GAMES = ["Minecraft", "Fortnite", "Valorant", "Rocket League", "Stardew Valley"]
 WEIGHT = {"youtube": 9, "tiktok": 7, "x": 4, "twitch": 4, "reddit": 3, "newsletter": 2}
 
 
+# A visit's join, onboarding and conversion follow it by up to this much (see `member`).
+JOURNEY = timedelta(minutes=7)
+
+
 @contextmanager
 def clock(moment: datetime):
-    """Write rows as if it were `moment`. auto_now_add always stamps the current time, and the
-    demo needs history; moving the clock (rather than rewriting timestamps afterwards) keeps
-    events append-only and puts their rollups on the right day."""
+    """Write rows as if it were `moment`, never later than now. auto_now_add always stamps the
+    current time, and the demo needs history; moving the clock (rather than rewriting timestamps
+    afterwards) keeps events append-only and puts their rollups on the right day."""
+    moment = min(moment, timezone.now())  # an event in the future would be a lie on a chart
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
 
@@ -89,7 +94,8 @@ class Command(BaseCommand):
         rng = random.Random(f"{campaign.pk}:{day.isoformat()}")
         written = 0
         start = timezone.make_aware(datetime.combine(day, time(8)))
-        latest = timezone.now() - timedelta(minutes=5)
+        # Today's visits stop early enough for their whole journey to be in the past.
+        latest = timezone.now() - timedelta(minutes=5) - JOURNEY
         # Later days draw more traffic: the campaign is catching on.
         trend = 1 + (30 - (timezone.localdate() - day).days) / 30
         for n, link in enumerate(links):

@@ -74,6 +74,8 @@ class Command(BaseCommand):
                 "guild_id": discord.GUILD_ID,
                 "channel_id": discord.INVITE_CHANNEL_ID,
                 "welcome_channel_id": discord.WELCOME_CHANNEL_ID,
+                # Visitors and members read this; "(demo)" stays in the admin's name.
+                "public_title": "Summer Drop",
                 "headline": "Join the Summer Drop",
                 "offer_title": "Early access + an exclusive role",
                 "description": (
