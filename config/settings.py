@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "campaigns",
     "referrals",
     "analytics",
-    "webhooks",
+    "analytics.webhooks",
     "botworker",
 ]
 
@@ -175,7 +175,10 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-conversions": {"task": "analytics.tasks.sweep_conversions_task", "schedule": 60.0},
     # Webhook retries (exponential backoff, the shortest is 30 s) and first attempts a lost task
     # never made.
-    "send-due-webhooks": {"task": "webhooks.tasks.send_due_webhooks_task", "schedule": 15.0},
+    "send-due-webhooks": {
+        "task": "analytics.webhooks.tasks.send_due_webhooks_task",
+        "schedule": 15.0,
+    },
 }
 
 # Landing-page clicks go into a Redis stream that Celery drains into the database every

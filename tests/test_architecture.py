@@ -15,8 +15,8 @@ PURE = [
     "referrals.classify",
     "analytics.funnel",
     "analytics.charts",
-    "webhooks.addresses",
-    "webhooks.signing",
+    "analytics.webhooks.addresses",
+    "analytics.webhooks.signing",
 ]
 
 

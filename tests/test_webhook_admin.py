@@ -4,9 +4,9 @@ influencers see none of it."""
 import pytest
 from django.urls import reverse
 
+from analytics.webhooks import delivery
+from analytics.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.test_webhooks import join, wait_until
-from webhooks import delivery
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from webhooks.addresses import url_problem
-from webhooks.signing import header_value, verify
+from analytics.webhooks.addresses import url_problem
+from analytics.webhooks.signing import header_value, verify
 
 SECRET = "whsec_abc"
 BODY = b'{"id":"1","type":"conversion"}'

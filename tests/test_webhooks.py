@@ -11,9 +11,9 @@ from django.db import transaction
 
 from analytics import onboarding
 from analytics.joins import record_join
-from webhooks import delivery
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webhooks.signing import HEADER
+from analytics.webhooks import delivery
+from analytics.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from analytics.webhooks.signing import HEADER
 
 MEMBER = "1300000000000007777"
 JOINED = datetime(2026, 11, 24, 12, tzinfo=UTC)

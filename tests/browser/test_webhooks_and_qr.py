@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import pytest
 from django.urls import reverse
 
+from analytics.webhooks.models import WebhookDelivery, WebhookEndpoint
 from referrals import qr
 from tests.test_webhooks import convert, wait_until
-from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

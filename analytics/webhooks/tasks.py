@@ -1,4 +1,4 @@
-"""Celery tasks for webhooks: thin wrappers over webhooks.delivery, and the event receiver."""
+"""Celery tasks for webhooks: thin wrappers over `delivery`, and the event receiver."""
 
 import logging
 from functools import partial
@@ -6,8 +6,8 @@ from functools import partial
 from celery import shared_task
 from django.db import DatabaseError, transaction
 
-from webhooks import delivery
-from webhooks.models import KIND_OF_EVENT
+from analytics.webhooks import delivery
+from analytics.webhooks.models import KIND_OF_EVENT
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import ReferralEvent
-from webhooks import signing
-from webhooks.addresses import url_problem
-from webhooks.models import KIND_OF_EVENT, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webhooks.payloads import body_for
+from analytics.webhooks import signing
+from analytics.webhooks.addresses import url_problem
+from analytics.webhooks.models import (
+    KIND_OF_EVENT,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from analytics.webhooks.payloads import body_for
 
 log = logging.getLogger(__name__)
 

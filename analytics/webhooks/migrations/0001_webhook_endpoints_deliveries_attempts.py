@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import webhooks.models
+import analytics.webhooks.models
 from django.db import migrations, models
 
 
@@ -58,10 +58,10 @@ class Migration(migrations.Migration):
             name='WebhookEndpoint',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('url', models.URLField(help_text='HTTPS address that receives a signed JSON POST for each chosen event.', max_length=500, validators=[webhooks.models.validate_endpoint_url], verbose_name='URL')),
+                ('url', models.URLField(help_text='HTTPS address that receives a signed JSON POST for each chosen event.', max_length=500, validators=[analytics.webhooks.models.validate_endpoint_url], verbose_name='URL')),
                 ('description', models.CharField(blank=True, max_length=200)),
-                ('secret', models.CharField(default=webhooks.models.new_secret, help_text='Signs every request (Invitetrail-Signature header): give it to the receiver.', max_length=100, validators=[django.core.validators.MinLengthValidator(16, 'Use a secret of at least 16 characters.')])),
-                ('events', models.JSONField(default=webhooks.models.default_events, help_text='join, onboarding_start, conversion.', validators=[webhooks.models.validate_events])),
+                ('secret', models.CharField(default=analytics.webhooks.models.new_secret, help_text='Signs every request (Invitetrail-Signature header): give it to the receiver.', max_length=100, validators=[django.core.validators.MinLengthValidator(16, 'Use a secret of at least 16 characters.')])),
+                ('events', models.JSONField(default=analytics.webhooks.models.default_events, help_text='join, onboarding_start, conversion.', validators=[analytics.webhooks.models.validate_events])),
                 ('is_active', models.BooleanField(default=True, help_text='Switched off automatically when every attempt has failed for a day (see “disabled reason”); switch it on again once the receiver is fixed.', verbose_name='active')),
                 ('failing_since', models.DateTimeField(blank=True, editable=False, null=True)),
                 ('disabled_at', models.DateTimeField(blank=True, editable=False, null=True)),

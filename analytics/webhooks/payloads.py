@@ -3,7 +3,7 @@
 import json
 
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
-from webhooks.models import KIND_OF_EVENT
+from analytics.webhooks.models import KIND_OF_EVENT
 
 JOIN = ReferralEvent.EventType.DISCORD_JOIN
 VERSION = 1

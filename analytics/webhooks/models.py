@@ -9,8 +9,8 @@ from django.core.validators import MinLengthValidator
 from django.db import models
 
 from analytics.models import ReferralEvent
+from analytics.webhooks.addresses import url_problem
 from campaigns.models import Campaign
-from webhooks.addresses import url_problem
 
 
 class EventKind(models.TextChoices):

@@ -9,9 +9,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
-from webhooks import delivery as sending
-from webhooks.models import EventKind, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from webhooks.tasks import queue_deliveries
+from analytics.webhooks import delivery as sending
+from analytics.webhooks.models import EventKind, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from analytics.webhooks.tasks import queue_deliveries
 
 
 class EndpointForm(forms.ModelForm):

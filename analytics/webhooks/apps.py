@@ -2,7 +2,8 @@ from django.apps import AppConfig
 
 
 class WebhooksConfig(AppConfig):
-    name = "webhooks"
+    name = "analytics.webhooks"
+    label = "webhooks"  # its tables and migrations keep the name they were created with
     verbose_name = "Webhooks"
     default_auto_field = "django.db.models.BigAutoField"
 
@@ -10,7 +11,7 @@ class WebhooksConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from analytics.models import ReferralEvent
-        from webhooks.tasks import on_event_recorded
+        from analytics.webhooks.tasks import on_event_recorded
 
         # Joins, onboarding starts and conversions are ReferralEvent rows: their post_save fires
         # inside the transaction that records them, so the deliveries commit (or roll back) with
