@@ -11,6 +11,15 @@ from campaigns.models import Campaign, OnboardingField
 from referrals.models import ReferralLink
 
 
+def pytest_configure(config):
+    """Personas are created per test: Django's default hasher (PBKDF2, a million rounds) made
+    each of them cost a third of a second, most of a simple test's time. Tests check who may log
+    in and what they see, not the hash's strength; production keeps Django's default."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def alice(db):
     return get_user_model().objects.create_superuser("alice", "alice@example.com", "alice-pw-123")

@@ -91,6 +91,7 @@ def test_the_first_click_of_a_day_writes_every_rollup_row_in_one_statement(clien
         "os": "iOS",
         "referrer": "youtube.com",
         "utm_source": "",
+        "utm_medium": "",
     }
     assert rollups() == aggregate_events()
 

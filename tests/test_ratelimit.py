@@ -4,6 +4,7 @@ with REDIS_URL): counts, says how long to wait, and never fails a request when i
 import logging
 
 from django.core.cache import caches
+from django.test import override_settings
 
 from referrals import ratelimit
 
@@ -31,9 +32,10 @@ def test_the_cache_holds_no_address(settings):
     assert keys and not any("203.0.113" in key for key in keys)
 
 
-def test_an_unreachable_cache_lets_the_request_through(settings, caplog):
-    # Given a cache server nobody listens on
-    settings.CACHES = {
+def test_an_unreachable_cache_lets_the_request_through(caplog):
+    # Given a cache server nobody listens on (restored before the shared fixtures clear the
+    # cache at teardown)
+    unreachable = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
@@ -41,7 +43,7 @@ def test_an_unreachable_cache_lets_the_request_through(settings, caplog):
         }
     }
 
-    with caplog.at_level(logging.WARNING, logger="referrals.ratelimit"):
+    with override_settings(CACHES=unreachable), caplog.at_level(logging.WARNING, "referrals"):
         answers = (ratelimit.hit("test", "x", (1, 60)), ratelimit.exceeded("test", "x", (1, 60)))
 
     assert answers == (None, None)
