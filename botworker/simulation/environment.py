@@ -58,8 +58,8 @@ def database_config(url: str) -> dict:
         url = f"sqlite:///{path}"
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        # Web threads, the bot and tasks share the file: wait for locks as settings.py does.
-        config.setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
+        # Web threads, the bot and tasks share the file: as settings.py configures it.
+        config.setdefault("OPTIONS", {}).update(settings.SQLITE_OPTIONS)
         config["TEST"] = {"NAME": config["NAME"]}
     elif config["ENGINE"].startswith("django.db.backends.postgresql"):
         config["CONN_MAX_AGE"] = 0
