@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -123,6 +124,14 @@ def test_it_stops_gracefully_on_sigterm_and_persists_its_snapshot(tmp_path, disc
     reader.start()
     try:
         assert reported.wait(30), "".join(lines)
+        # and its first invite snapshot taken (it persists one per batch): removed here, so
+        # only the shutdown can write it again
+        deadline = time.monotonic() + 30
+        while not _snapshots(database):
+            assert time.monotonic() < deadline, "no first snapshot\n" + "".join(lines)
+            reported.wait(0.1)
+        with sqlite3.connect(database) as db:
+            db.execute("delete from botworker_invitesnapshot")
 
         # when it receives SIGTERM
         bot.send_signal(signal.SIGTERM)
@@ -136,8 +145,12 @@ def test_it_stops_gracefully_on_sigterm_and_persists_its_snapshot(tmp_path, disc
     log = "".join(lines)
     assert returncode == 0, log
     assert "SIGTERM received" in log and "bot stopped" in log
-    with sqlite3.connect(database) as db:
-        rows = db.execute("select guild_id, invites from botworker_invitesnapshot").fetchall()
+    rows = _snapshots(database)
     assert [(guild, type(json.loads(invites))) for guild, invites in rows] == [
         (defaults.GUILD_ID, list)
     ]
+
+
+def _snapshots(database: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(database) as db:
+        return db.execute("select guild_id, invites from botworker_invitesnapshot").fetchall()
