@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from analytics.models import ReferralEvent
 from referrals.models import ReferralLink
 from tests.test_classify import WINDOWS_CHROME
 from tests.test_click_buffer import assert_numbers_equal_the_events
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,7 +121,12 @@ def test_a_drain_process_killed_mid_batch_is_made_good_by_the_next(bob_link, cli
         ReferralLink.objects.select_for_update().get(pk=bob_link.pk)
         drain = drain_process()
         try:
-            wait_for(lambda: backends_waiting_for_a_lock() == 1, drain)
+            wait_until(
+                lambda: backends_waiting_for_a_lock() == 1,
+                "the drain waits on the row lock",
+                90,
+                process=drain,
+            )
             # When the worker is killed there (SIGKILL: no cleanup of any kind)
             drain.send_signal(signal.SIGKILL)
             drain.wait(30)
@@ -130,7 +135,7 @@ def test_a_drain_process_killed_mid_batch_is_made_good_by_the_next(bob_link, cli
                 drain.kill()
 
     # Then its half-done batch never commits: no event, the clicks still buffered
-    wait_for(lambda: not other_transactions())
+    wait_until(lambda: not other_transactions(), "the killed transaction is gone", 90)
     assert not ReferralEvent.objects.exists()
     assert clicks.status().waiting == 50
     # and the next drain writes and counts each click exactly once
@@ -173,14 +178,3 @@ def other_transactions() -> int:
             "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
         )
         return cursor.fetchone()[0]
-
-
-def wait_for(condition, process=None, seconds: float = 90.0) -> None:
-    """Poll a database condition until it holds (a deadline, never a fixed sleep)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if process is not None and process.poll() is not None:
-            raise AssertionError(f"the drain process ended early (exit {process.returncode})")
-        if time.monotonic() > deadline:
-            raise AssertionError("the condition did not hold in time")
-        time.sleep(0.05)

@@ -10,6 +10,7 @@ from analytics.models import ReferralEvent
 from referrals.invites import top_up_pool
 from referrals.models import ManagedInvite
 from tests.test_classify import WINDOWS_CHROME
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -197,15 +198,3 @@ def advisory_lock_waiters() -> int:
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
         return cursor.fetchone()[0]
-
-
-def wait_until(condition, what: str, seconds: float = 20.0) -> None:
-    import threading
-    import time
-
-    deadline = time.monotonic() + seconds
-    pause = threading.Event()
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        pause.wait(0.02)

@@ -17,7 +17,7 @@ from django.db import connection, connections
 
 from analytics.models import ReferralEvent
 from tests.test_classify import WINDOWS_CHROME
-from tests.test_concurrency import wait_until
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from analytics.webhooks import delivery
 from analytics.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from tests.test_webhooks import join, wait_until
+from tests.test_webhooks import join
+from tests.waiting import wait_until
 
 
 @pytest.fixture

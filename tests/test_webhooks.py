@@ -2,7 +2,6 @@
 a 500 is retried with backoff, a receiver down for a day gets its endpoint switched off."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from analytics.joins import record_join
 from analytics.webhooks import delivery
 from analytics.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from analytics.webhooks.signing import HEADER
+from tests.waiting import wait_until
 
 MEMBER = "1300000000000007777"
 JOINED = datetime(2026, 11, 24, 12, tzinfo=UTC)
@@ -57,16 +57,6 @@ def readme_verifier():
     namespace: dict = {}
     exec(block.split("```", 1)[0], namespace)  # noqa: S102 - our own README, in a test
     return namespace["verified"]
-
-
-def wait_until(condition, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.mark.django_db(transaction=True)

@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from analytics.webhooks.models import WebhookDelivery, WebhookEndpoint
 from referrals import qr
-from tests.test_webhooks import convert, wait_until
+from tests.test_webhooks import convert
+from tests.waiting import wait_until
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
