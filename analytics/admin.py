@@ -17,11 +17,10 @@ from campaigns.scoping import ScopedAdminMixin, scope_answers
 CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
 
-class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
-    """Analytics rows are written by the product only; the admin shows them (an influencer,
-    only their own links' rows)."""
+class NoWritesMixin:
+    """Rows the product writes and the admin only shows: nobody adds, edits or deletes them."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -29,6 +28,11 @@ class ReadOnlyAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(NoWritesMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Analytics rows are written by the product only; the admin shows them (an influencer,
+    only their own links' rows)."""
 
 
 class MediumFilter(admin.SimpleListFilter):

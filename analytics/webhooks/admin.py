@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from analytics.admin import NoWritesMixin
 from analytics.webhooks import delivery as sending
 from analytics.webhooks.models import EventKind, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from analytics.webhooks.tasks import queue_deliveries
@@ -58,22 +59,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
         return format_html('<a href="{}">log</a>', url)
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(NoWritesMixin, admin.TabularInline):
     model = WebhookAttempt
     extra = 0
     can_delete = False
     fields = ["attempted_at", "status_code", "succeeded", "latency_ms", "error", "response_excerpt"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(NoWritesMixin, admin.ModelAdmin):
+    """The delivery log: what each receiver was sent, and every attempt. It is a record, so it
+    cannot be edited or deleted here; an endpoint's deletion takes its deliveries with it."""
+
     list_display = [
         "created_at",
         "kind",
@@ -121,17 +119,6 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
         except ValueError:
             text = obj.body
         return format_html("<pre>{}</pre>", text)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # The log is the record of what each receiver was sent; an endpoint's deletion takes
-        # its deliveries with it.
-        return False
 
     def has_resend_permission(self, request) -> bool:
         return request.user.has_perm("webhooks.change_webhookdelivery")

@@ -31,16 +31,27 @@ def _client_credentials(
     return form.get("client_id"), form.get("client_secret")
 
 
+FORM = "application/x-www-form-urlencoded"  # what Discord's token endpoints accept
+
+
+def _unsupported() -> web.Response:
+    body = {"error": "invalid_request", "error_description": "Unsupported content type."}
+    return reply(body, status=400)
+
+
+async def _client_form(request: web.Request) -> tuple[dict[str, str], str | None, str | None]:
+    """The form's fields and the client's credentials (Basic auth or form fields)."""
+    form = {k: str(v) for k, v in (await request.post()).items()}
+    return (form, *_client_credentials(request, form))
+
+
 @routes.post(P + "/oauth2/token")
 @auth("none")
 async def token(request: web.Request) -> web.Response:
     """`application/x-www-form-urlencoded`, as Discord requires; errors in OAuth2's shape."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        return reply(
-            {"error": "invalid_request", "error_description": "Unsupported content type."}, 400
-        )
-    form = {k: str(v) for k, v in (await request.post()).items()}
-    client_id, secret = _client_credentials(request, form)
+    if request.content_type != FORM:
+        return _unsupported()
+    form, client_id, secret = await _client_form(request)
     try:
         data = world(request).exchange_token(form, client_id, secret)
     except OAuthError as error:
@@ -52,12 +63,9 @@ async def token(request: web.Request) -> web.Response:
 @auth("none")
 async def revoke(request: web.Request) -> web.Response:
     """Token revocation: form-encoded like the token endpoint, 200 with an empty object."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        return reply(
-            {"error": "invalid_request", "error_description": "Unsupported content type."}, 400
-        )
-    form = {k: str(v) for k, v in (await request.post()).items()}
-    client_id, secret = _client_credentials(request, form)
+    if request.content_type != FORM:
+        return _unsupported()
+    form, client_id, secret = await _client_form(request)
     try:
         world(request).revoke_token(form, client_id, secret)
     except OAuthError as error:
