@@ -108,7 +108,9 @@ TEMPLATES = [
 # SQLite: several processes (web, bot, worker) share the file in the demo, so a connection waits
 # for the write lock instead of failing, takes it when its transaction begins, and the file uses
 # write-ahead logging, where readers never hold up the one writer (with a rollback journal each
-# reader delays every commit, and the bot's join records queue behind page views).
+# reader delays every commit, and the bot's join records queue behind page views). The engine is
+# Django's with a fair wait for that lock (config/sqlite/base.py says why).
+SQLITE_ENGINE = "config.sqlite"
 SQLITE_OPTIONS = {
     "timeout": 20,
     "transaction_mode": "IMMEDIATE",
@@ -117,6 +119,7 @@ SQLITE_OPTIONS = {
 DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"]["ENGINE"] = SQLITE_ENGINE
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_OPTIONS)
     # The test database is a file too: an in-memory one shares its cache between threads and
     # fails at once on table locks instead of waiting, and the bot works on several threads.

@@ -59,6 +59,7 @@ def database_config(url: str) -> dict:
     config = environ.Env.db_url_config(url)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web threads, the bot and tasks share the file: as settings.py configures it.
+        config["ENGINE"] = settings.SQLITE_ENGINE
         config.setdefault("OPTIONS", {}).update(settings.SQLITE_OPTIONS)
         config["TEST"] = {"NAME": config["NAME"]}
     elif config["ENGINE"].startswith("django.db.backends.postgresql"):
