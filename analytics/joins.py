@@ -5,12 +5,16 @@ a join is keyed by (guild, member, join time), so a duplicated GUILD_MEMBER_ADD 
 """
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Q, Value, When
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 
+from analytics import bulk
 from analytics.models import OnboardingSession, ReferralEvent
 from campaigns.models import Campaign
 from referrals.models import ManagedInvite, ReferralLink
@@ -145,13 +149,14 @@ def record_join(
 
 
 def record_joins(joins: list[dict]) -> list[JoinOutcome | Exception]:
-    """`record_join` for each keyword set, all in one transaction: a burst's joins cost one
-    commit (and on SQLite one wait for the write lock) instead of one each. If the batch fails
-    as a whole, each join is tried on its own, so one bad join loses no other; the result then
-    holds the exception in that join's place."""
+    """`record_join` for each keyword set (source "invite"), written together: a burst's joins
+    cost one short transaction of a few statements however many there are, with every read
+    done before it begins (on SQLite the write lock is taken when a transaction begins, and
+    everyone else's writes wait for its end). The result is what recording them one by one, in
+    order, gives. If the batch fails as a whole, each join is tried on its own, so one bad join
+    loses no other; the result then holds the exception in that join's place."""
     try:
-        with transaction.atomic():
-            return [record_join(**kwargs) for kwargs in joins]
+        return _record_together(joins)
     except Exception:
         log.exception("recording %d join(s) together failed: recording them one by one", len(joins))
     outcomes: list[JoinOutcome | Exception] = []
@@ -161,6 +166,214 @@ def record_joins(joins: list[dict]) -> list[JoinOutcome | Exception]:
         except Exception as exc:  # reported by the caller, with the member's ids
             outcomes.append(exc)
     return outcomes
+
+
+@dataclass
+class _Planned:
+    """One join of a batch, worked out before the write."""
+
+    join: dict
+    link: ReferralLink | None
+    campaign: Campaign | None
+    rejoin: bool
+    event: ReferralEvent
+    session: OnboardingSession | None = None
+
+
+def _record_together(joins: list[dict]) -> list[JoinOutcome | Exception]:
+    if not joins:
+        return []
+    plans = _plan(joins)
+    with transaction.atomic():
+        new_ids = {e.pk for e in bulk.write_events([p.event for p in plans])}
+        new = [p for p in plans if p.event.pk in new_ids]
+        _mark_invites_used_together(new)
+        _open_sessions(new)
+    outcomes: list[JoinOutcome | Exception] = []
+    for plan in plans:
+        j = plan.join
+        if plan.event.pk not in new_ids:
+            # The same join again (duplicate GUILD_MEMBER_ADD, or start-up reconciliation
+            # racing a live event): already recorded, nothing more to do.
+            outcomes.append(JoinOutcome(created=False, rejoin=plan.rejoin, decision=j["decision"]))
+            continue
+        log.info(
+            "join guild=%s member=%s decision=%s invite=%s link=%s rejoin=%s",
+            j["guild_id"],
+            j["member_id"],
+            j["decision"],
+            j.get("invite_code"),
+            plan.link.referral_code if plan.link else None,
+            plan.rejoin,
+        )
+        outcomes.append(
+            JoinOutcome(
+                created=True,
+                rejoin=plan.rejoin,
+                decision=j["decision"],
+                campaign_id=str(plan.campaign.pk) if plan.campaign else None,
+                link_id=str(plan.link.pk) if plan.link else None,
+                welcome=welcome_for(plan.campaign, plan.link, j["member_id"], plan.session),
+                candidates=tuple(j.get("candidates", ())),
+            )
+        )
+    return outcomes
+
+
+def _plan(joins: list[dict]) -> list[_Planned]:
+    """Each join's link, campaign, rejoin flag and event, from four reads for the whole batch."""
+    link_ids = {j.get(k) for j in joins for k in ("link_id", "credit_link_id")} - {None, ""}
+    links = {
+        str(link.pk): link
+        for link in ReferralLink.objects.filter(pk__in=link_ids).select_related(
+            "campaign", "influencer"
+        )
+    }
+    campaign_of = _campaigns_of_candidates(
+        [j for j in joins if not links.get(str(j.get("link_id") or j.get("credit_link_id")))]
+    )
+    members = {j["member_id"] for j in joins}
+    joined_before = set(
+        ReferralEvent.objects.filter(
+            event_type=ReferralEvent.EventType.DISCORD_JOIN, discord_user_id__in=members
+        )
+        .annotate(guild=KeyTextTransform("guild_id", "metadata"))
+        .values_list("discord_user_id", "guild")
+    )
+    now = timezone.now()
+    plans = []
+    for j in joins:
+        guild_id, member_id = j["guild_id"], j["member_id"]
+        link = links.get(str(j["link_id"])) if j.get("link_id") else None
+        credited = link
+        if link is None and j.get("credit_link_id"):
+            credited = links.get(str(j["credit_link_id"]))
+        candidates = tuple(j.get("candidates", ()))
+        campaign = credited.campaign if credited else campaign_of(guild_id, candidates)
+        rejoin = bool(j.get("rejoin_flag")) or (member_id, guild_id) in joined_before
+        joined_before.add((member_id, guild_id))  # a second join in the same batch is a rejoin
+        metadata = {
+            "guild_id": guild_id,
+            "decision": j["decision"],
+            "source": j.get("source", "invite"),
+            "invite_code": j.get("invite_code"),
+            "candidates": list(candidates),
+            "rejoin": rejoin,
+            "joined_at": j["joined_at"].isoformat(),
+            "referral_code": link.referral_code if link else None,
+        }
+        if credited is not None and link is None:
+            metadata["link_credit"] = credited.referral_code
+        event = ReferralEvent(
+            link=credited,
+            campaign=campaign,
+            event_type=ReferralEvent.EventType.DISCORD_JOIN,
+            discord_user_id=member_id,
+            dedupe_key=join_key(guild_id, member_id, j["joined_at"]),
+            metadata=metadata,
+            created_at=now,
+        )
+        plans.append(_Planned(j, link, campaign, rejoin, event))
+    return plans
+
+
+def _campaigns_of_candidates(joins: list[dict]):
+    """`_campaign_of` for many joins from two reads: (guild, candidates) → the one campaign."""
+    codes = {code for j in joins for code in j.get("candidates", ())}
+    if not codes:
+        return lambda guild_id, candidates: None
+    invites = list(
+        ManagedInvite.objects.filter(discord_invite_code__in=codes).values_list(
+            "discord_invite_code", "guild_id", "campaign_id"
+        )
+    )
+    campaigns = Campaign.objects.in_bulk({campaign_id for _, _, campaign_id in invites})
+
+    def campaign_of(guild_id: str, candidates: tuple[str, ...]) -> Campaign | None:
+        if not candidates:
+            return None
+        wanted = set(candidates)
+        known = [(g, c) for code, g, c in invites if code in wanted]
+        campaign_ids = {c for g, c in known if g == guild_id}
+        if len(campaign_ids) != 1 or len(known) != len(wanted):
+            return None
+        return campaigns.get(campaign_ids.pop())
+
+    return campaign_of
+
+
+def _mark_invites_used_together(plans: list[_Planned]) -> None:
+    """`_mark_invites_used` for a batch: one UPDATE for the exact joins, one for the others."""
+    now = timezone.now()
+    by_guild: dict[str, dict[str, str]] = {}
+    for p in plans:
+        if p.join["decision"] == "exact" and p.join.get("invite_code"):
+            by_guild.setdefault(p.join["guild_id"], {})[p.join["invite_code"]] = p.join["member_id"]
+    for guild_id, members in by_guild.items():
+        ManagedInvite.objects.filter(
+            guild_id=guild_id, discord_invite_code__in=list(members)
+        ).update(
+            status=Status.USED,
+            used_at=now,
+            used_by_discord_user_id=Case(
+                *(When(discord_invite_code=code, then=Value(m)) for code, m in members.items()),
+                output_field=CharField(),
+            ),
+        )
+    # One of these was this member's; which one cannot be told, so no member is named.
+    linked = Q()
+    for p in plans:
+        if p.join["decision"] == "link" and p.join.get("candidates") and p.link is not None:
+            linked |= Q(
+                guild_id=p.join["guild_id"],
+                referral_link=p.link,
+                discord_invite_code__in=list(p.join["candidates"]),
+            )
+    if linked:
+        ManagedInvite.objects.filter(linked, status__in=[Status.ASSIGNED, Status.POOLED]).update(
+            status=Status.USED, used_at=now
+        )
+
+
+def _open_sessions(plans: list[_Planned]) -> None:
+    """Each new member's onboarding session for their campaign (a rejoin gets none): the ones
+    that exist are reused, the others written in one INSERT."""
+    wanted = [p for p in plans if p.campaign is not None and not p.rejoin]
+    if not wanted:
+        return
+    pairs = {(p.campaign.pk, p.join["member_id"]) for p in wanted}
+    existing = _sessions_for(pairs)
+    fresh: dict[tuple, OnboardingSession] = {}
+    for p in wanted:
+        key = (p.campaign.pk, p.join["member_id"])
+        if key not in existing and key not in fresh:
+            fresh[key] = OnboardingSession(
+                id=secrets.token_urlsafe(12),
+                campaign=p.campaign,
+                discord_user_id=p.join["member_id"],
+                link=p.link,
+                referral_code=p.link.referral_code if p.link else "",
+                guild_id=p.join["guild_id"],
+                discord_username=p.join["username"][:64],
+            )
+    if fresh:
+        # A session another writer opened meanwhile stays theirs (and is read back below).
+        OnboardingSession.objects.bulk_create(fresh.values(), ignore_conflicts=True)
+        existing = _sessions_for(pairs)
+    for p in wanted:
+        p.session = existing.get((p.campaign.pk, p.join["member_id"]))
+
+
+def _sessions_for(pairs: set[tuple]) -> dict[tuple, OnboardingSession]:
+    campaigns = {c for c, _ in pairs}
+    members = {m for _, m in pairs}
+    return {
+        (s.campaign_id, s.discord_user_id): s
+        for s in OnboardingSession.objects.filter(
+            campaign_id__in=campaigns, discord_user_id__in=members
+        )
+        if (s.campaign_id, s.discord_user_id) in pairs
+    }
 
 
 def welcome_for(

@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 from django.utils import timezone
 
 from analytics.management.commands.demo_activity import clock
-from analytics.models import ReferralEvent
+from analytics.models import DailyRollup, ReferralEvent
 
 
 def noon(days_ago: int = 0) -> datetime:
@@ -90,3 +90,14 @@ def journey(bob_link, charlie_link, campaign):
     join(charlie_link, decision="link", member="102")
     join(None, decision="organic", member="103")
     join(None, decision="ambiguous", campaign=campaign, member="104")
+
+
+def rollup_table() -> dict:
+    """The rollup rows as `rollups.aggregate_events()` states them: key → [count, unique]."""
+    return {
+        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
+            r.count,
+            r.unique_count,
+        ]
+        for r in DailyRollup.objects.all()
+    }

@@ -15,6 +15,7 @@ from analytics.clicks import _buffer
 from analytics.models import DailyRollup, ReferralEvent
 from analytics.rollups import aggregate_events
 from analytics.tasks import drain_clicks_task
+from tests.analytics_support import rollup_table
 from tests.test_classify import IPHONE, WINDOWS_CHROME
 
 
@@ -22,19 +23,9 @@ def visit(client, link, agent=WINDOWS_CHROME, **extra):
     return client.get(f"/r/{link.referral_code}", HTTP_USER_AGENT=agent, **extra)
 
 
-def rollups() -> dict:
-    return {
-        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
-            r.count,
-            r.unique_count,
-        ]
-        for r in DailyRollup.objects.all()
-    }
-
-
 def assert_numbers_equal_the_events(*links) -> None:
     """What `rebuild_analytics` would write is what is there: rollups and every link counter."""
-    assert rollups() == aggregate_events()
+    assert rollup_table() == aggregate_events()
     for link in links:
         link.refresh_from_db()
         unique = ReferralEvent.objects.filter(link=link, event_type="click", is_unique=True)
@@ -108,7 +99,7 @@ def test_a_drain_that_dies_after_its_commit_counts_nothing_twice(
         clicks.drain()
     assert ReferralEvent.objects.count() == 6
     assert clicks.status().waiting == 6
-    written = rollups()
+    written = rollup_table()
 
     # When the next drain runs over the same entries
     monkeypatch.undo()
@@ -116,7 +107,7 @@ def test_a_drain_that_dies_after_its_commit_counts_nothing_twice(
 
     # Then nothing was written or counted twice, and the stream is empty
     assert ReferralEvent.objects.count() == 6
-    assert rollups() == written
+    assert rollup_table() == written
     assert clicks.status().waiting == 0
     assert_numbers_equal_the_events(bob_link, charlie_link)
 

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from analytics.models import DailyRollup, ReferralEvent
 from analytics.rollups import aggregate_events
 from referrals.models import ReferralLink
+from tests.analytics_support import rollup_table
 from tests.test_classify import IPHONE, WINDOWS_CHROME
 
 
@@ -35,16 +36,6 @@ def statements(queries) -> list[str]:
 def advisory_lock() -> list[str]:
     """On PostgreSQL a repeat visitor's check queues behind the same cookie's other requests."""
     return ["SELECT pg_advisory_xact_lock"] if connection.vendor == "postgresql" else []
-
-
-def rollups() -> dict:
-    return {
-        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
-            r.count,
-            r.unique_count,
-        ]
-        for r in DailyRollup.objects.all()
-    }
 
 
 def test_a_new_visitors_click_is_one_statement_per_table_and_no_read(client, bob_link):
@@ -93,7 +84,7 @@ def test_the_first_click_of_a_day_writes_every_rollup_row_in_one_statement(clien
         "utm_source": "",
         "utm_medium": "",
     }
-    assert rollups() == aggregate_events()
+    assert rollup_table() == aggregate_events()
 
 
 def test_counters_and_rollups_equal_the_events_so_a_rebuild_changes_nothing(
@@ -104,13 +95,13 @@ def test_counters_and_rollups_equal_the_events_so_a_rebuild_changes_nothing(
         visit(client, charlie_link.referral_code, agent, QUERY_STRING="utm_source=yt")
     client.cookies.clear()
     visit(client, bob_link.referral_code)
-    live = rollups()
+    live = rollup_table()
 
     out = StringIO()
     call_command("rebuild_analytics", stdout=out)
 
     assert "corrected 0 link counters" in out.getvalue()
-    assert rollups() == live
+    assert rollup_table() == live
     bob_link.refresh_from_db()
     assert bob_link.clicks == 2
     assert ReferralEvent.objects.filter(link=bob_link).count() == 5

@@ -3,13 +3,18 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics.joins import record_join, record_leave, recorded_members
+from analytics.joins import record_join, record_joins, record_leave, recorded_members
 from analytics.models import OnboardingSession, ReferralEvent
 from analytics.oauth_joins import link_oauth_join, link_offline_oauth_joins, record_oauth_join
+from analytics.rollups import aggregate_events
+from analytics.webhooks.models import WebhookDelivery, WebhookEndpoint
 from referrals.evidence import attribution_inputs
 from referrals.models import ManagedInvite, OAuthJoinAttempt
+from tests.analytics_support import rollup_table
 
 GUILD = "1300000000000000100"
 MEMBER = "1300000000000008888"
@@ -250,3 +255,132 @@ def test_offline_oauth_joins_are_linked_and_welcomed_once_across_restarts(bob_li
     assert set(first) == set(second) == {MEMBER}
     assert first[MEMBER].welcome is not None and second[MEMBER].welcome is None
     assert ReferralEvent.objects.filter(event_type="discord_join").count() == 1
+
+
+def test_a_batch_records_exactly_what_recording_its_joins_one_by_one_does(
+    bob_link, charlie_link, invite
+):
+    """The bot records a burst's joins together (`record_joins`, a few statements for the
+    batch); the database must end up as if each had been recorded alone, in order: events,
+    decisions, link credit, rejoins, used invites, sessions, rollups and webhook deliveries."""
+    campaign = bob_link.campaign
+    WebhookEndpoint.objects.create(campaign=campaign, url="https://hooks.example.com/in")
+    ManagedInvite.objects.create(
+        campaign=campaign,
+        referral_link=charlie_link,
+        discord_invite_code="CharlieC1",
+        discord_invite_url="https://discord.gg/CharlieC1",
+        guild_id=GUILD,
+        channel_id=campaign.channel_id,
+        status=ManagedInvite.Status.ASSIGNED,
+    )
+    exact(bob_link, invite, member="1300000000000000001", when=WHEN - timedelta(days=3))
+    OnboardingSession.objects.create(
+        campaign=campaign, discord_user_id="1300000000000000002", guild_id=GUILD
+    )
+
+    def row(member, decision, minutes, **extra):
+        return {
+            "guild_id": GUILD,
+            "member_id": member,
+            "username": f"user{member[-2:]}",
+            "joined_at": WHEN + timedelta(minutes=minutes),
+            "decision": decision,
+            **extra,
+        }
+
+    both = ("BobCode1", "CharlieC1")
+    batch = [
+        row("1300000000000000001", "exact", 0, invite_code="BobCode1", link_id=str(bob_link.pk),
+            candidates=("BobCode1",)),  # a rejoin: joined three days ago
+        row("1300000000000000002", "link", 1, link_id=str(charlie_link.pk),
+            candidates=("CharlieC1",)),  # already has a session
+        row("1300000000000000003", "ambiguous", 2, candidates=both),
+        row("1300000000000000004", "ambiguous", 3, candidates=both,
+            credit_link_id=str(charlie_link.pk)),
+        row("1300000000000000005", "organic", 4),
+        row("1300000000000000006", "exact", 5, invite_code="CharlieC1",
+            link_id=str(charlie_link.pk), candidates=("CharlieC1",)),
+        row("1300000000000000006", "exact", 6, invite_code="CharlieC1",
+            link_id=str(charlie_link.pk), candidates=("CharlieC1",)),  # left and came back
+        row("1300000000000000003", "ambiguous", 2, candidates=both),  # a repeated member add
+    ]  # fmt: skip
+
+    def recorded(write) -> tuple[list, dict]:
+        with transaction.atomic():
+            outcomes = write()
+            state = {
+                "events": sorted(
+                    (e.discord_user_id, e.link_id, e.campaign_id, e.dedupe_key, e.metadata)
+                    for e in ReferralEvent.objects.filter(event_type="discord_join")
+                ),
+                "sessions": sorted(
+                    (s.discord_user_id, s.link_id, s.referral_code, s.discord_username, s.status)
+                    for s in OnboardingSession.objects.all()
+                ),
+                "invites": sorted(
+                    ManagedInvite.objects.values_list(
+                        "discord_invite_code", "status", "used_by_discord_user_id"
+                    )
+                ),
+                "rollups": aggregate_events() == rollup_table(),
+                "deliveries": sorted(
+                    WebhookDelivery.objects.values_list("event__discord_user_id", "kind")
+                ),
+                "sessions_named": [
+                    o.welcome.session_id
+                    == OnboardingSession.objects.get(
+                        campaign=campaign, discord_user_id=r["member_id"]
+                    ).pk
+                    for o, r in zip(outcomes, batch, strict=True)
+                    if o.welcome is not None
+                ],
+            }
+            transaction.set_rollback(True)
+        shown = [
+            (o.created, o.rejoin, o.decision, o.campaign_id, o.link_id, o.candidates,
+             o.welcome and (o.welcome.text, o.welcome.channel_ids))
+            for o in outcomes
+        ]  # fmt: skip
+        return shown, state
+
+    alone = recorded(lambda: [record_join(**r) for r in batch])
+    together = recorded(lambda: record_joins(batch))
+
+    assert together == alone
+    outcomes, state = together
+    assert [o[0] for o in outcomes] == [True] * 7 + [False]  # the repeat records nothing
+    assert [o[1] for o in outcomes][:2] == [True, False]  # three days ago: a rejoin
+    assert outcomes[6][1] is True  # came back within the batch: a rejoin
+    assert state["rollups"] is True and all(state["sessions_named"])
+    assert ("CharlieC1", "used", "1300000000000000006") in state["invites"]
+    # Every new join with a campaign (not the organic one), and the one three days ago.
+    assert len(state["deliveries"]) == 7
+
+
+def test_a_bigger_burst_costs_the_same_statements_as_a_small_one(bob_link):
+    """The bot's recorder writes a burst in one short transaction: its statement count does not
+    grow with the number of joins (on SQLite every statement is time the write lock is held)."""
+
+    def burst(first: int, size: int) -> list[dict]:
+        return [
+            {
+                "guild_id": GUILD,
+                "member_id": str(1300000000000010000 + first + i),
+                "username": "newbie",
+                "joined_at": WHEN,
+                "decision": "link",
+                "link_id": str(bob_link.pk),
+                "candidates": (),
+            }
+            for i in range(size)
+        ]
+
+    counts = []
+    for first, size in ((0, 2), (100, 20)):
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = record_joins(burst(first, size))
+        assert all(o.created and o.welcome is not None for o in outcomes)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
+    assert OnboardingSession.objects.count() == 22

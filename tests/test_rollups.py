@@ -9,16 +9,7 @@ from hypothesis import strategies as st
 from analytics import rollups
 from analytics.models import DailyRollup
 from tests.analytics_support import click, event, join, noon
-
-
-def table() -> dict:
-    return {
-        (r.day, r.campaign_id, r.link_id, r.event_type, r.dimension, r.value): [
-            r.count,
-            r.unique_count,
-        ]
-        for r in DailyRollup.objects.all()
-    }
+from tests.analytics_support import rollup_table as table
 
 
 def test_it_counts_a_click_under_every_dimension(bob_link):

@@ -8,7 +8,6 @@ idempotent by event id, so a batch written twice counts once.
 from __future__ import annotations
 
 import hashlib
-import uuid
 from collections import Counter
 from datetime import timedelta
 
@@ -17,12 +16,9 @@ from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from analytics import rollups
+from analytics import bulk
 from analytics.models import ReferralEvent
 from referrals.models import ReferralLink
-
-# Up to this many events per INSERT (× ~20 columns stays within every driver's parameter limit).
-INSERT_ROWS = 500
 
 
 def store(events: list[ReferralEvent]) -> list[ReferralEvent]:
@@ -38,10 +34,10 @@ def store(events: list[ReferralEvent]) -> list[ReferralEvent]:
 
 
 def _write(events: list[ReferralEvent]) -> list[ReferralEvent]:
-    new_ids = _insert_new(events)
+    new_ids = bulk.insert_new(events)
     new = [event for event in events if event.pk in new_ids]
     _count_unique_clicks(new)
-    rollups.add_events(new)
+    bulk.written(new)
     return new
 
 
@@ -86,38 +82,6 @@ def first_visit_in_window(link_id, visitor_id: str) -> bool:
 def _lock_id(link_id, visitor_id: str) -> int:
     digest = hashlib.blake2b(f"click:{link_id}:{visitor_id}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def _insert_new(events: list[ReferralEvent]) -> set[uuid.UUID]:
-    """INSERT … ON CONFLICT (id) DO NOTHING RETURNING id: the ids that were not there yet."""
-    if not events:
-        return set()
-    meta = ReferralEvent._meta
-    fields = list(meta.concrete_fields)
-    quote = connection.ops.quote_name
-    columns, pk = ", ".join(quote(f.column) for f in fields), quote(meta.pk.column)
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    inserted: set[uuid.UUID] = set()
-    with connection.cursor() as cursor:
-        for start in range(0, len(events), INSERT_ROWS):
-            chunk = events[start : start + INSERT_ROWS]
-            params = [
-                f.get_db_prep_save(getattr(event, f.attname), connection)
-                for event in chunk
-                for f in fields
-            ]
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([one] * len(chunk))} "
-                f"ON CONFLICT ({pk}) DO NOTHING RETURNING {pk}",
-                params,
-            )
-            inserted.update(_as_uuid(row[0]) for row in cursor.fetchall())
-    return inserted
-
-
-def _as_uuid(value) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
 def _count_unique_clicks(events: list[ReferralEvent]) -> None:

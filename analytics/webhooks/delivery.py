@@ -61,32 +61,41 @@ def backoff(failures: int) -> timedelta:
 def create_deliveries(event: ReferralEvent) -> list[int]:
     """Delivery rows for every active endpoint of the event's campaign that wants its kind;
     called inside the transaction that records the event. Ids of the new rows."""
-    kind = KIND_OF_EVENT.get(event.event_type)
-    if kind is None or event.campaign_id is None:
+    return create_deliveries_for([event])
+
+
+def create_deliveries_for(events: list[ReferralEvent]) -> list[int]:
+    """`create_deliveries` for a batch of events: one read of the endpoints, one INSERT."""
+    wanted = [(e, KIND_OF_EVENT[e.event_type]) for e in events if e.event_type in KIND_OF_EVENT]
+    wanted = [(e, kind) for e, kind in wanted if e.campaign_id is not None]
+    if not wanted:
         return []
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(campaign_id=event.campaign_id, is_active=True)
-        if e.wants(kind)
-    ]
+    endpoints = list(
+        WebhookEndpoint.objects.filter(
+            campaign_id__in={e.campaign_id for e, _ in wanted}, is_active=True
+        )
+    )
     if not endpoints:
         return []
     now = timezone.now()
+    deliveries = [
+        WebhookDelivery(
+            endpoint=endpoint,
+            event=event,
+            kind=kind,
+            next_attempt_at=now,
+            retry_until=now + retry_window(),
+        )
+        for event, kind in wanted
+        for endpoint in endpoints
+        if endpoint.campaign_id == event.campaign_id and endpoint.wants(kind)
+    ]
+    if not deliveries:
+        return []
     # A savepoint only where there is something to write: a campaign without endpoints costs
     # its joins one indexed read, nothing more.
     with transaction.atomic():
-        rows = WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(
-                    endpoint=endpoint,
-                    event=event,
-                    kind=kind,
-                    next_attempt_at=now,
-                    retry_until=now + retry_window(),
-                )
-                for endpoint in endpoints
-            ]
-        )
+        rows = WebhookDelivery.objects.bulk_create(deliveries)
     return [row.pk for row in rows]
 
 

@@ -52,3 +52,15 @@ def on_event_recorded(sender, instance, created: bool, raw: bool = False, **kwar
         return
     if ids:
         transaction.on_commit(partial(queue_deliveries, ids))
+
+
+def on_events_written(sender, events: list, **kwargs) -> None:
+    """`analytics.bulk.events_written`: the deliveries of a batch written in one INSERT (the
+    bot's join records), as `on_event_recorded` makes them for one saved event."""
+    try:
+        ids = delivery.create_deliveries_for(events)
+    except DatabaseError:
+        log.exception("webhook deliveries for %d event(s) not written", len(events))
+        return
+    if ids:
+        transaction.on_commit(partial(queue_deliveries, ids))

@@ -25,17 +25,20 @@ class DatabaseOutage:
     def __init__(self, monkeypatch) -> None:
         self.down = threading.Event()
         self.attempted = threading.Event()
-        real = joins.record_join
+        # Both ways `record_joins` writes (the batch, then each join alone) are looked up at
+        # each call (the bot's extension modules are imported anew by each bot, so a name bound
+        # in them cannot be patched from here).
+        for name in ("_record_together", "record_join"):
+            monkeypatch.setattr(joins, name, self._failing_while_down(getattr(joins, name)))
 
-        def record_join(**kwargs):
+    def _failing_while_down(self, real):
+        def write(*args, **kwargs):
             if self.down.is_set():
                 self.attempted.set()
                 raise OperationalError("server closed the connection unexpectedly")
-            return real(**kwargs)
+            return real(*args, **kwargs)
 
-        # Looked up at each call by `record_joins` (the bot's extension modules are imported
-        # anew by each bot, so a name bound in them cannot be patched from here).
-        monkeypatch.setattr(joins, "record_join", record_join)
+        return write
 
     async def wait_attempt(self) -> None:
         assert await asyncio.to_thread(self.attempted.wait, 10), "no recording was attempted"
