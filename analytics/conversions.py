@@ -18,6 +18,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
+from analytics import bulk
 from analytics.models import Conversion, OnboardingResponse, OnboardingSession, ReferralEvent
 from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
 from referrals.models import ReferralLink
@@ -74,18 +75,25 @@ def convert(session: OnboardingSession) -> tuple[Conversion, bool]:
             },
         )
         if created:
-            ReferralEvent.objects.create(
-                event_type=ReferralEvent.EventType.CONVERSION,
-                link=session.link,
-                campaign=session.campaign,
-                discord_user_id=session.discord_user_id,
-                dedupe_key=f"conversion:{session.campaign_id}:{session.discord_user_id}",
-                metadata={
-                    "campaign_id": str(session.campaign_id),
-                    "referral_code": session.referral_code,
-                    "guild_id": session.guild_id,
-                    "onboarding_fields_completed": answered,
-                },
+            # One INSERT and one rollup upsert (analytics.bulk): this transaction holds SQLite's
+            # write lock, and every statement is time the bot's join records wait for it.
+            bulk.write_events(
+                [
+                    ReferralEvent(
+                        event_type=ReferralEvent.EventType.CONVERSION,
+                        link=session.link,
+                        campaign=session.campaign,
+                        discord_user_id=session.discord_user_id,
+                        dedupe_key=f"conversion:{session.campaign_id}:{session.discord_user_id}",
+                        metadata={
+                            "campaign_id": str(session.campaign_id),
+                            "referral_code": session.referral_code,
+                            "guild_id": session.guild_id,
+                            "onboarding_fields_completed": answered,
+                        },
+                        created_at=timezone.now(),
+                    )
+                ]
             )
             if session.link_id:
                 ReferralLink.objects.filter(pk=session.link_id).update(

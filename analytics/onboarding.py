@@ -15,7 +15,7 @@ from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from analytics import conversions
+from analytics import bulk, conversions
 from analytics.models import OnboardingResponse, OnboardingSession, ReferralEvent
 from campaigns.models import OnboardingField
 
@@ -211,22 +211,26 @@ def _no_such_step(index: object, total: int) -> Outcome:
 
 
 def _record_start(session: OnboardingSession) -> None:
-    key = f"onboarding_start:{session.campaign_id}:{session.discord_user_id}"
+    """`onboarding_start` once per session, in one short write (a pressed-again button, whose
+    session has already started, writes nothing and takes no write lock)."""
+    if session.status != Session.Status.WELCOMED:
+        return
+    now = timezone.now()
+    event = ReferralEvent(
+        event_type=ReferralEvent.EventType.ONBOARDING_START,
+        link_id=session.link_id,
+        campaign_id=session.campaign_id,
+        discord_user_id=session.discord_user_id,
+        dedupe_key=f"onboarding_start:{session.campaign_id}:{session.discord_user_id}",
+        metadata={"guild_id": session.guild_id, "session": session.pk},
+        created_at=now,
+    )
     with transaction.atomic():
         updated = Session.objects.filter(pk=session.pk, status=Session.Status.WELCOMED).update(
-            status=Session.Status.STARTED, started_at=timezone.now()
+            status=Session.Status.STARTED, started_at=now
         )
         if updated:
-            ReferralEvent.objects.get_or_create(
-                dedupe_key=key,
-                defaults={
-                    "event_type": ReferralEvent.EventType.ONBOARDING_START,
-                    "link_id": session.link_id,
-                    "campaign_id": session.campaign_id,
-                    "discord_user_id": session.discord_user_id,
-                    "metadata": {"guild_id": session.guild_id, "session": session.pk},
-                },
-            )
+            bulk.write_events([event])
 
 
 def _steps(session: OnboardingSession) -> list[Step]:
