@@ -175,21 +175,23 @@ def scenarios(
 
     def as_new_visitors(session) -> None:
         with_token(session)
-        session.cookies.clear(domain="127.0.0.1", path="/", name=VISITOR_COOKIE)
+        session.csrf_cookie = session.cookies["csrftoken"]
 
     def join(session, i):
         # Each press is a different visitor's first, as on a real page: the cookie the landing
-        # page gives, new each time; the CSRF cookie and token stay the session's.
-        return join_again(session, i, cookies={VISITOR_COOKIE: secrets.token_urlsafe(18)})
+        # page gives, new each time; the CSRF cookie and token stay the session's. The Cookie
+        # header is written out: a per-request cookie jar would cost this client more per
+        # request than the server's work differs between the scenarios.
+        cookie = f"csrftoken={session.csrf_cookie}; {VISITOR_COOKIE}={secrets.token_urlsafe(18)}"
+        return join_again(session, i, {"Cookie": cookie})
 
-    def join_again(session, i, cookies=None):
-        # With the session's own cookie: its first press claims an invite, the others get that
-        # invite back (one invite per visitor).
+    def join_again(session, i, cookie_header=None):
+        # With the session's own cookies: its first press claims an invite, the others get
+        # that invite back (one invite per visitor).
         return session.post(
             f"{base}/r/{code}/join",
             data={"csrfmiddlewaretoken": session.headers["X-Bench-Token"]},
-            headers={"User-Agent": BROWSER, "Referer": f"{base}/r/{code}"},
-            cookies=cookies,
+            headers={"User-Agent": BROWSER, "Referer": f"{base}/r/{code}", **(cookie_header or {})},
             allow_redirects=False,
             timeout=30,
         )
