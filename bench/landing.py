@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from bench import _load  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+VISITOR_COOKIE = "it_vid"  # referrals.http.VISITOR_COOKIE
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"
 
 
@@ -157,7 +158,8 @@ def wait_until_up(url: str, seconds: float = 120.0) -> None:
 def scenarios(
     base: str, code: str, n: int, concurrency: int, rounds: int = 1
 ) -> dict[str, _load.Result]:
-    """Warm-up, then baseline, landing, join, and the baseline again (drift check) — in
+    """Warm-up, then baseline, landing, join (new visitors), join_again (the same visitors
+    pressing again) and the baseline again (drift check) — in
     `rounds` rounds of n/rounds requests each, so that load from elsewhere on a shared machine
     falls on every scenario alike; each scenario's rounds are added up."""
 
@@ -171,11 +173,25 @@ def scenarios(
         page = landing(session, 0)
         session.headers["X-Bench-Token"] = CSRF_RE.search(page.text).group(1)
 
+    def as_new_visitors(session) -> None:
+        with_token(session)
+        session.csrf_cookie = session.cookies["csrftoken"]
+
     def join(session, i):
+        # Each press is a different visitor's first, as on a real page: the cookie the landing
+        # page gives, new each time; the CSRF cookie and token stay the session's. The Cookie
+        # header is written out: a per-request cookie jar would cost this client more per
+        # request than the server's work differs between the scenarios.
+        cookie = f"csrftoken={session.csrf_cookie}; {VISITOR_COOKIE}={secrets.token_urlsafe(18)}"
+        return join_again(session, i, {"Cookie": cookie})
+
+    def join_again(session, i, cookie_header=None):
+        # With the session's own cookies: its first press claims an invite, the others get
+        # that invite back (one invite per visitor).
         return session.post(
             f"{base}/r/{code}/join",
             data={"csrfmiddlewaretoken": session.headers["X-Bench-Token"]},
-            headers={"User-Agent": BROWSER, "Referer": f"{base}/r/{code}"},
+            headers={"User-Agent": BROWSER, "Referer": f"{base}/r/{code}", **(cookie_header or {})},
             allow_redirects=False,
             timeout=30,
         )
@@ -188,7 +204,8 @@ def scenarios(
         for name, request, prepare in (
             ("baseline", baseline, None),
             ("landing", landing, None),
-            ("join", join, with_token),
+            ("join", join, as_new_visitors),
+            ("join_again", join_again, with_token),
             ("baseline_again", baseline, None),
         ):
             result = _load.run(name, share, concurrency, request, prepare=prepare)
@@ -233,7 +250,8 @@ def main() -> None:
     try:
         manage(env, "migrate", "--no-input", "-v", "0")
         manage(env, "collectstatic", "--no-input", "-v", "0")
-        code = seed(invites=n + args.concurrency * 2)
+        # One invite per join, and one per session of join_again in each round.
+        code = seed(invites=n + args.concurrency * (max(1, args.rounds) + 2))
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}"]
@@ -273,7 +291,7 @@ def clicks_check(code: str, seconds: float = 120.0) -> dict:
     from analytics import clicks
     from analytics.models import DailyRollup, ReferralEvent
     from analytics.rollups import aggregate_events
-    from referrals.models import ReferralLink
+    from referrals.models import ManagedInvite, ReferralLink
 
     started = time.monotonic()
     while clicks.status().waiting:
@@ -295,6 +313,11 @@ def clicks_check(code: str, seconds: float = 120.0) -> dict:
         "link_clicks_counter": link.clicks,
         "rollups_equal_events": rollups == aggregate_events(),
         "seconds_to_drain_after_load": round(time.monotonic() - started, 1),
+        # One per join request (each a new visitor's) and one per join_again session.
+        "invites_assigned": ManagedInvite.objects.filter(status=ManagedInvite.Status.ASSIGNED)
+        .values("visitor_id")
+        .distinct()
+        .count(),
     }
 
 

@@ -141,7 +141,7 @@ def create_managed_invite(request: Request) -> Response:
         return too_many_requests(wait)
     visitor_id, new_visitor = visitor(request)
     try:
-        handout = hand_out_invite(link, visitor_id)
+        handout = hand_out_invite(link, visitor_id, new_visitor=new_visitor)
     except NoInviteAvailable:
         return error(
             503, "Discord is not answering: try again in a minute.", **{"Retry-After": "60"}

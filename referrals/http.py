@@ -76,10 +76,14 @@ def throttle_visit(request: HttpRequest) -> int | None:
 
 
 def throttle(request: HttpRequest, link) -> int | None:
-    """Seconds to wait if this caller or this link is over its invite rate limit."""
-    return ratelimit.hit(
-        "join-ip", rate_subject(request), settings.JOIN_RATE_LIMIT_PER_IP
-    ) or ratelimit.hit("join-link", str(link.pk), settings.JOIN_RATE_LIMIT_PER_LINK)
+    """Seconds to wait if this caller or this link is over its invite rate limit (a caller
+    over its own limit is not counted against the link's)."""
+    return ratelimit.hit_first(
+        [
+            ("join-ip", rate_subject(request), settings.JOIN_RATE_LIMIT_PER_IP),
+            ("join-link", str(link.pk), settings.JOIN_RATE_LIMIT_PER_LINK),
+        ]
+    )
 
 
 def visitor(request: HttpRequest) -> tuple[str, bool]:

@@ -5,8 +5,11 @@ influencer's name) is cached under its code: one cache read per request instead 
 three tables. Saving or deleting a link, its campaign or its influencer forgets the cached copy
 (now and again after commit, so a request racing the save cannot re-cache the old row);
 `LINK_CACHE_SECONDS` bounds how long a copy lives in any case. Unknown codes are cached too, so
-scanning for codes costs no query; creating a link forgets its code's "unknown".
+scanning for codes costs no query; creating a link forgets its code's "unknown". Each cached
+copy carries a stamp (`cache_stamp`) under which the views keep what they derive from it.
 """
+
+import secrets
 
 from django.conf import settings
 from django.core.cache import cache
@@ -88,8 +91,18 @@ def cached_link(code: str) -> ReferralLink | None:
             .first()
         ) or _MISSING
         if settings.LINK_CACHE_SECONDS:
+            if not isinstance(found, str):
+                found.cache_stamp = secrets.token_hex(8)
             cache.set(cache_key(code), found, timeout=settings.LINK_CACHE_SECONDS)
     return None if isinstance(found, str) else found
+
+
+def cache_stamp(link: ReferralLink) -> str:
+    """What tells this cached copy of `link` from any other: new each time the link is read
+    from the database into the cache, the same for every request served from that copy ("" for
+    a link not from the cache). Whatever is derived from the link, its campaign and influencer
+    alone (the rendered landing page) can be kept under it: forgetting the link forgets it."""
+    return getattr(link, "cache_stamp", "")
 
 
 def forget_links(codes) -> None:

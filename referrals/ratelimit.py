@@ -1,4 +1,5 @@
-"""Fixed-window rate limits kept in the cache (atomic `add` + `incr` on Redis and locmem).
+"""Fixed-window rate limits kept in the cache (one Lua call on Redis, atomic `add` + `incr` on
+locmem).
 
 Kept over django-ratelimit 4.1 (README, "Rate limits"): its system checks fail start-up on a
 local-memory cache, our embedded default (django_ratelimit.E003), and warn on Django's own
@@ -22,24 +23,50 @@ log = logging.getLogger(__name__)
 
 def hit(scope: str, subject: str, rate: tuple[int, int]) -> int | None:
     """Count one request by `subject`; the seconds to wait if over the limit, else None."""
-    limit, window = rate
-    if limit == 0:
-        return None
+    return hit_first([(scope, subject, rate)])
+
+
+def hit_first(limits: list[tuple[str, str, tuple[int, int]]]) -> int | None:
+    """Count one request against each (scope, subject, rate) in order, stopping at the first
+    it is over (so a caller over its own limit does not use up a shared one); the seconds to
+    wait if over one, else None. On Redis all of it is one round trip."""
     now = time.time()
-    key = _key(scope, subject, window, now)
+    windows = [
+        (_key(scope, subject, window, now), limit, window)
+        for scope, subject, (limit, window) in limits
+        if limit
+    ]
+    if not windows:
+        return None
     try:
+        counts = _count(windows)
+    except Exception as exc:  # the cache is unreachable: do not turn a visit into a 500
+        scopes = ", ".join(scope for scope, _, _ in limits)
+        log.warning("rate limit %s not counted, letting the request through: %r", scopes, exc)
+        return None
+    for (_, limit, window), count in zip(windows, counts, strict=False):
+        if count > limit:
+            return max(1, int(window - now % window + 0.999))
+    return None
+
+
+def _count(windows: list[tuple[str, int, int]]) -> list[int]:
+    # Kept a second past the window, so a count never vanishes while its window is current.
+    count_hits = getattr(cache, "count_hits", None)  # config.cache.RedisCache: one round trip
+    if count_hits is not None:
+        return count_hits([(key, limit, window + 1) for key, limit, window in windows])
+    counts = []
+    for key, limit, window in windows:
         cache.add(key, 0, timeout=window + 1)
         try:
             count = cache.incr(key)
         except ValueError:  # evicted between add and incr: count this request as the first
             cache.add(key, 1, timeout=window + 1)
             count = 1
-    except Exception as exc:  # the cache is unreachable: do not turn a visit into a 500
-        log.warning("rate limit %s not counted, letting the request through: %r", scope, exc)
-        return None
-    if count > limit:
-        return max(1, int(window - now % window + 0.999))
-    return None
+        counts.append(count)
+        if count > limit:
+            break
+    return counts
 
 
 def exceeded(scope: str, subject: str, rate: tuple[int, int]) -> int | None:

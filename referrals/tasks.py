@@ -43,8 +43,10 @@ def delete_referral_role_task(guild_id: str, role_id: str) -> bool:
 
 
 def on_pool_drawn(sender, campaign_id: str, **kwargs) -> None:
-    """A handout drew on the campaign's pools (sent after commit): refill them off the request."""
-    top_up_pool_task.delay(campaign_id)
+    """A handout drew on the campaign's pools (sent after commit): refill them off the request,
+    one queued top-up per campaign at a time."""
+    if invites.top_up_wanted(campaign_id):
+        top_up_pool_task.delay(campaign_id)
 
 
 def on_link_saved(sender, instance: ReferralLink, created: bool, raw: bool = False, **kwargs):

@@ -1,6 +1,8 @@
 """Visitor-facing pages: the landing page (records the click), "Join Discord" (an invite) and
 "Join with Discord" (OAuth2 guilds.join: the redirect to Discord and the callback)."""
 
+import secrets
+
 from django.conf import settings
 from django.http import (
     HttpRequest,
@@ -8,7 +10,9 @@ from django.http import (
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -23,7 +27,7 @@ from referrals.http import (
     visitor,
 )
 from referrals.invites import NoInviteAvailable, hand_out_invite
-from referrals.links import LinkUnavailable, find_live_link
+from referrals.links import LinkUnavailable, cache_stamp, find_live_link
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -37,29 +41,56 @@ def landing(request: HttpRequest, code: str) -> HttpResponse:
         return unavailable(request, gone.status, gone.title, gone.message, gone.campaign)
 
     visitor_id, new_visitor = record_visit(request, link, request.method)
-    campaign = link.campaign
-    canonical = link.build_url()
-    response = render(
-        request,
-        "referrals/landing.html",
-        {
-            "link": link,
-            "campaign": campaign,
-            "influencer_name": link.influencer.get_full_name() or link.influencer.username,
-            "join_url": reverse("referrals:join", args=[link.referral_code]),
-            "join_method": campaign.join_method,
-            "oauth_url": reverse("referrals:join-oauth", args=[link.referral_code]),
-            "canonical_url": canonical,
-            "og_title": campaign.headline or campaign.display_title,
-            "og_description": (campaign.offer_title or campaign.description)[:200],
-            "og_image": campaign.hero_image_url,
-            "button_text_colour": campaign.button_text_colour,
-        },
-    )
+    response = HttpResponse(_landing_page(request, link))
     response["Cache-Control"] = "private, no-store"  # every visit must reach us to be counted
     if new_visitor:
         set_visitor_cookie(response, visitor_id)
     return response
+
+
+# A landing page is the same for every visitor but for the CSRF token in its Join form: each
+# process keeps a link's page, rendered once, under the stamp of the link's cached copy
+# (referrals.links), so saving the link, its campaign or its influencer renders it anew, and
+# puts each visitor's own token in (`get_token`, which also sets the CSRF cookie). The slot is
+# random per process: no campaign text can contain it.
+_CSRF_SLOT = f"csrf-slot-{secrets.token_hex(16)}"
+_PAGES: dict[str, tuple[str, list[str]]] = {}
+_MAX_PAGES = 2000
+
+
+def _landing_page(request: HttpRequest, link) -> str:
+    stamp = cache_stamp(link)
+    kept = _PAGES.get(link.referral_code)
+    if stamp and kept is not None and kept[0] == stamp:
+        parts = kept[1]
+    else:
+        parts = render_to_string(
+            "referrals/landing.html", {**_landing_context(link), "csrf_token": _CSRF_SLOT}
+        ).split(_CSRF_SLOT)
+        if stamp:
+            if len(_PAGES) >= _MAX_PAGES:
+                _PAGES.clear()
+            _PAGES[link.referral_code] = (stamp, parts)
+    return get_token(request).join(parts) if len(parts) > 1 else parts[0]
+
+
+def _landing_context(link) -> dict:
+    """What the landing page shows: the link, its campaign and its influencer, nothing of the
+    request (the page is kept for every visitor)."""
+    campaign = link.campaign
+    return {
+        "link": link,
+        "campaign": campaign,
+        "influencer_name": link.influencer.get_full_name() or link.influencer.username,
+        "join_url": reverse("referrals:join", args=[link.referral_code]),
+        "join_method": campaign.join_method,
+        "oauth_url": reverse("referrals:join-oauth", args=[link.referral_code]),
+        "canonical_url": link.build_url(),
+        "og_title": campaign.headline or campaign.display_title,
+        "og_description": (campaign.offer_title or campaign.description)[:200],
+        "og_image": campaign.hero_image_url,
+        "button_text_colour": campaign.button_text_colour,
+    }
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -86,7 +117,7 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
     visitor_id, new_visitor = visitor(request)
     try:
-        handout = hand_out_invite(link, visitor_id)
+        handout = hand_out_invite(link, visitor_id, new_visitor=new_visitor)
     except NoInviteAvailable:
         return unavailable(
             request,

@@ -312,3 +312,83 @@ def test_a_malformed_visitor_cookie_gets_a_new_identity_not_an_error(
     fresh = client.cookies["it_vid"].value
     assert fresh != cookie
     assert ManagedInvite.objects.get(status="assigned").visitor_id == fresh
+
+
+def test_a_press_that_got_no_tracked_invite_does_not_hold_up_the_next(
+    client, bob_link, discord_emulator, settings
+):
+    import time
+
+    # Given a visitor from the page whose press got the fallback while Discord failed
+    settings.INVITE_POOL_WAIT_SECONDS = 0.5
+    bob_link.campaign.fallback_invite_url = "https://discord.gg/launch-lobby"
+    bob_link.campaign.save()
+    client.get(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+    faults = discord_emulator.faults
+    discord_emulator.call(faults.inject_failure, CREATE_ROUTE, status=503, count=None)
+    assert join(client, bob_link)["Location"] == "https://discord.gg/launch-lobby"
+
+    # When Discord is back and they press again at once
+    discord_emulator.call(faults.clear)
+    started = time.monotonic()
+    again = join(client, bob_link)
+
+    # Then they get a tracked invite without waiting out the first press's mark
+    assert again["Location"].startswith(discord_emulator.base_url)
+    assert time.monotonic() - started < 2
+    assert ManagedInvite.objects.get(status="assigned").visitor_id == client.cookies["it_vid"].value
+
+
+def test_a_visitors_first_press_is_one_statement_on_postgresql(client, bob_link, discord_emulator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # Given a full pool and a visitor from the page
+    top_up_pool(bob_link.campaign_id)
+    client.get(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+
+    # When they press Join, and again
+    with CaptureQueriesContext(connection) as first:
+        invite_url = join(client, bob_link)["Location"]
+    with CaptureQueriesContext(connection) as again:
+        assert join(client, bob_link)["Location"] == invite_url
+
+    # Then each press is one statement (held invite or claim) on PostgreSQL; SQLite, which has
+    # no UPDATE inside WITH, looks for a held invite first
+    writes = [q["sql"] for q in first.captured_queries if q["sql"].lstrip().startswith("UPDATE")]
+    if connection.vendor == "postgresql":
+        assert (len(first), len(again)) == (1, 1)
+    else:
+        assert (len(first), len(again)) == (2, 1)
+    assert len(writes) == (0 if connection.vendor == "postgresql" else 1)
+    assert ManagedInvite.objects.get(status="assigned").discord_invite_url == invite_url
+
+
+def test_a_burst_of_handouts_queues_one_top_up_until_it_has_run(
+    bob_link, discord_emulator, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from referrals import tasks
+    from referrals.invites import _pool
+
+    # Given a full pool, and the top-up task's queue watched (no worker runs it)
+    top_up_pool(bob_link.campaign_id)
+    queued = []
+    monkeypatch.setattr(tasks.top_up_pool_task, "delay", queued.append)
+    monkeypatch.setattr(_pool, "TOP_UP_ASK_SECONDS", 0)  # every handout asks the cache
+
+    def handout():
+        with django_capture_on_commit_callbacks(execute=True):
+            assert Client().post(f"/r/{bob_link.referral_code}/join").status_code == 302
+
+    # When three visitors each take an invite
+    for _ in range(3):
+        handout()
+
+    # Then one top-up is queued for the campaign, not three
+    assert queued == [str(bob_link.campaign_id)]
+    # and once it has run, the next handout queues the next one
+    top_up_pool(bob_link.campaign_id)
+    handout()
+    assert queued == [str(bob_link.campaign_id)] * 2

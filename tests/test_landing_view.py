@@ -228,3 +228,72 @@ def test_an_ipv6_client_is_limited_by_its_whole_64(client, bob_link, settings):
 def test_a_zero_page_limit_turns_it_off(client, bob_link, settings):
     settings.LANDING_RATE_LIMIT_PER_IP = (0, 60)
     assert {visit(client, bob_link).status_code for _ in range(5)} == {200}
+
+
+def csrf_token_of(response) -> str:
+    import re
+
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
+
+
+def test_the_kept_page_gives_each_visitor_their_own_csrf_token_that_works(bob_link, campaign):
+    from django.test import Client
+
+    from referrals.models import ManagedInvite
+
+    # Given two visitors on the same page (the second served from the kept rendering), and a
+    # pool with an invite for each
+    campaign.referral_roles = "off"
+    campaign.save()
+    for n in range(2):
+        ManagedInvite.objects.create(
+            campaign=campaign,
+            discord_invite_code=f"kept{n}",
+            discord_invite_url=f"https://discord.gg/kept{n}",
+            guild_id=campaign.guild_id,
+            channel_id=campaign.channel_id,
+            expires_at=timezone.now() + timedelta(days=1),
+        )
+    visitors = [Client(enforce_csrf_checks=True) for _ in range(2)]
+    pages = [visit(visitor, bob_link) for visitor in visitors]
+
+    # Then each page carries a token of its own, matching that visitor's CSRF cookie
+    tokens = [csrf_token_of(page) for page in pages]
+    assert tokens[0] != tokens[1]
+    assert all("csrf-slot" not in page.content.decode() for page in pages)
+    assert all(visitor.cookies["csrftoken"].value for visitor in visitors)
+    # And each visitor's own token gets them through the CSRF-protected Join form
+    for visitor, token in zip(visitors, tokens, strict=True):
+        response = visitor.post(f"/r/{bob_link.referral_code}/join", {"csrfmiddlewaretoken": token})
+        assert response.status_code == 302
+        assert response["Location"].startswith("https://discord.gg/kept")
+
+
+def test_the_kept_page_changes_as_soon_as_the_campaign_or_influencer_is_saved(
+    client, bob_link, campaign, bob
+):
+    # Given the page was served (and kept)
+    assert "Join the launch" in visit(client, bob_link).content.decode()
+
+    # When the manager changes the headline, and the influencer their name
+    campaign.headline = "Season two is here"
+    campaign.save()
+    after_campaign = visit(client, bob_link).content.decode()
+    bob.first_name, bob.last_name = "Bob", "Builder"
+    bob.save()
+    after_influencer = visit(client, bob_link).content.decode()
+
+    # Then the next visit shows each change at once
+    assert "Season two is here" in after_campaign
+    assert "Join the launch" not in after_campaign
+    assert "Bob Builder" in after_influencer
+
+
+def test_a_page_without_an_invite_form_sets_no_csrf_cookie(client, bob_link, campaign):
+    campaign.join_method = "oauth"
+    campaign.save()
+
+    response = visit(client, bob_link)
+
+    assert 'name="csrfmiddlewaretoken"' not in response.content.decode()
+    assert "csrftoken" not in response.cookies

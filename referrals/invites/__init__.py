@@ -28,6 +28,7 @@ from referrals.invites._pool import (
     retire_invites,
     revoke_lead,
     top_up_pool,
+    top_up_wanted,
     usable_until,
 )
 
@@ -45,5 +46,6 @@ __all__ = [
     "retire_invites",
     "revoke_lead",
     "top_up_pool",
+    "top_up_wanted",
     "usable_until",
 ]

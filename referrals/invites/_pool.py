@@ -3,6 +3,7 @@ pools up, and revoking what should no longer be handed out (see the package's do
 
 import logging
 import re
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -22,6 +23,9 @@ log = logging.getLogger("referrals.invites")
 INVITE_CODE_RE = re.compile(r"^[A-Za-z0-9-]{2,32}$")
 # At most this many invites are created for one campaign in one top-up run.
 TOP_UP_BATCH = 10
+# A handout's top-up request stands this long at most before the next handout may queue another.
+TOP_UP_QUEUED_SECONDS = 60
+TOP_UP_ASK_SECONDS = 1.0
 # pg_advisory_xact_lock(namespace, guild) serialises the guild invite cap's check-and-insert.
 _CAP_LOCK_NAMESPACE = 14_001
 Status = ManagedInvite.Status
@@ -140,6 +144,42 @@ def top_up_pool(campaign_id) -> int:
     LINK_POOL_SIZE of its own. Returns how many were created. One top-up per campaign runs at a
     time (a cache lock); a Discord failure ends the run early: the next periodic run continues.
     """
+    try:
+        return _top_up(campaign_id)
+    finally:
+        # Run (or found nothing to do): the next handout may ask for a top-up again.
+        cache.delete(_top_up_queued_key(campaign_id))
+
+
+def top_up_wanted(campaign_id) -> bool:
+    """Whether a handout that drew on the campaign's pools should queue a top-up: true for the
+    first since the last top-up ran, so a burst of visitors queues one task, not one each
+    (every queued task is a broker round trip on the request, and a queue the worker must get
+    through before the click drains). The mark lapses after TOP_UP_QUEUED_SECONDS in case the
+    task is lost; the periodic top-up of all pools runs anyway. A process asks the cache at most
+    once a second per campaign: under load most handouts cost no round trip for it at all."""
+    key = _top_up_queued_key(campaign_id)
+    now = time.monotonic()
+    if now - _top_up_asked.get(key, -TOP_UP_ASK_SECONDS) < TOP_UP_ASK_SECONDS:
+        return False
+    if len(_top_up_asked) > 10_000:
+        _top_up_asked.clear()
+    _top_up_asked[key] = now
+    try:
+        return cache.add(key, 1, timeout=TOP_UP_QUEUED_SECONDS)
+    except Exception as exc:  # the cache is unreachable: queue it, as before the mark
+        log.warning("pool top-up mark for campaign %s not set: %r", campaign_id, exc)
+        return True
+
+
+_top_up_asked: dict[str, float] = {}
+
+
+def _top_up_queued_key(campaign_id) -> str:
+    return f"pool-top-up-queued:{campaign_id}"
+
+
+def _top_up(campaign_id) -> int:
     campaign = Campaign.objects.filter(pk=campaign_id).first()
     if campaign is None or campaign.state() != "live":
         return 0
