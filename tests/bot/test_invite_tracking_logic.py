@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from botworker.attribution import Carry, InviteState, Use
 from botworker.exts.invite_tracking._logic import (
     LAG_BOUNDS,
@@ -168,12 +170,30 @@ def test_it_fetches_again_when_a_join_arrived_during_the_fetch():
     book = tracker("a", "b")
     book.enqueue(join("m1", arrived=CLOCK.now - 1))
     book.start_fetch(NOW)
-    book.enqueue(join("m2"))
+    book.enqueue(join("m2", arrived=CLOCK.now + 0.01))
 
     # when it is judged
     verdict = book.judge({"b": single_use("b")}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
 
     # then it asks for a fresh fetch rather than deciding on a stale one
+    assert verdict.defer == "refetch"
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_it_never_pairs_a_join_that_outran_the_fetch_with_someone_elses_use(force):
+    # given a fetch sent before m2's GUILD_MEMBER_ADD came, that shows invite "a" consumed: the
+    # use of a member whose event is still on its way, while m2 (who used "b") joined after
+    # Discord built the list — one member, one use, not theirs
+    book = tracker("a", "b")
+    book.start_fetch(NOW)
+    book.enqueue(join("m2", arrived=CLOCK.now + 0.01))
+
+    # when it is judged, even after waiting as long as it would
+    verdict = book.judge(
+        {"b": single_use("b")}, {"a": "L1", "b": "L2"}, frozenset(), NOW, force=force
+    )
+
+    # then it fetches again instead of crediting m2 with "a"
     assert verdict.defer == "refetch"
 
 

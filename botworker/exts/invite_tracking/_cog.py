@@ -30,6 +30,7 @@ from botworker.sync import run_sync, run_sync_joins
 from referrals.evidence import attribution_inputs
 
 from ._logic import (
+    LATE_REFETCH_SECONDS,
     ROLE_GRACE_SECONDS,
     SETTLE_SECONDS,
     GuildInvites,
@@ -253,6 +254,18 @@ class InviteTracking(
                 break
             self._log_defer(guild_id, tracker, verdict)
             tracker.cancel_fetch()
+            if time.monotonic() - started > LATE_REFETCH_SECONDS:
+                joins = tracker.fail()
+                log.warning(
+                    "guild=%s joins kept arriving during every invite-list fetch for %.0f s: "
+                    "%d join(s) recorded as unknown, a fresh baseline taken",
+                    guild_id,
+                    LATE_REFETCH_SECONDS,
+                    len(joins),
+                )
+                unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
+                self._hand_over(guild, Batch(joins, unknown, None, None))
+                return
         joins = tracker.settle(after, verdict, timezone.now())
         log.debug(
             "guild=%s batch of %d (%s) decided in %.0f ms (lag %.2f s)",

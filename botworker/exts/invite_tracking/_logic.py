@@ -29,6 +29,9 @@ from botworker.attribution import (
 
 # A batch whose use count does not match its members waits this long for late joins.
 SETTLE_SECONDS = 3.0
+# Joins arriving during every fetch for this long (far beyond any real burst): the window is
+# given up (its joins `unknown`, a fresh baseline) rather than judged from a list they outran.
+LATE_REFETCH_SECONDS = 30.0
 # How long an undecided member may wait for its referral role (GUILD_MEMBER_UPDATE).
 ROLE_GRACE_SECONDS = 1.0
 # The gateway's lag is measured (GUILD_MEMBER_ADD handled minus Discord's joined_at); a use
@@ -200,12 +203,13 @@ class GuildInvites:
         2. `judge()` with the carry, less the uses older than the gateway's lag before the
            oldest queued join arrived, and each member's referral roles (`role_links`: role id
            -> link id).
-        3. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
-           still undecided: fewer uses than members while a join arrived during the fetch ->
-           fetch again now (its use may have come after Discord built the list); a member
-           without a referral role in a guild that has them -> wait up to ROLE_GRACE_SECONDS
-           for it; more uses than members -> wait for the GUILD_MEMBER_ADD events on their way.
-           After a wait the caller judges the same list again.
+        3. A join arrived while the list was being fetched -> fetch again now (its use may have
+           come after Discord built the list), forced or not.
+        4. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
+           still undecided: a member without a referral role in a guild that has them -> wait
+           up to ROLE_GRACE_SECONDS for it; more uses than members -> wait for the
+           GUILD_MEMBER_ADD events on their way. After a wait the caller judges the same list
+           again (or fetches anew, by 3, when members came meanwhile).
         """
         role_links = role_links or {}
         joins = [
@@ -230,7 +234,16 @@ class GuildInvites:
         )
         judgement = judge(evidence, joins, now)
         verdict = Verdict(judgement.decisions, judgement)
-        if force or not self.queue:
+        if not self.queue:
+            return verdict
+        if any(q.arrived > self._fetch_sent_mono for q in self.queue):
+            # A member whose GUILD_MEMBER_ADD came while the list was on its way may have joined
+            # after Discord built it: their use can be missing while the use of a member whose
+            # event has not come yet is there, and pairing by count would swap the two (seen
+            # in a 50-join burst on a loaded machine). Only a list fetched after every queued
+            # member's event arrived is judged, forced or not.
+            return replace(verdict, defer="refetch")
+        if force:
             return verdict
         undecided = {d.member_id for d in judgement.decisions if d.kind in (AMBIGUOUS, UNKNOWN)}
         age = self.clock() - self.queue[0].arrived
@@ -238,9 +251,6 @@ class GuildInvites:
             return verdict
         members = len({j.member_id for j in joins})
         expected = judgement.expected
-        late = any(q.arrived >= self._fetch_sent_mono for q in self.queue)
-        if expected is not None and expected < members and late:
-            return replace(verdict, defer="refetch")
         if role_links and age < ROLE_GRACE_SECONDS:
             roleless = {j.member_id for j in joins if not j.role_links}
             if undecided & roleless:
