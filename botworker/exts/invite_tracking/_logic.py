@@ -14,6 +14,8 @@ from datetime import datetime, timedelta
 
 from botworker.attribution import (
     AMBIGUOUS,
+    EXACT,
+    LINK,
     UNKNOWN,
     Carry,
     Decision,
@@ -203,8 +205,9 @@ class GuildInvites:
         2. `judge()` with the carry, less the uses older than the gateway's lag before the
            oldest queued join arrived, and each member's referral roles (`role_links`: role id
            -> link id).
-        3. A join arrived while the list was being fetched -> fetch again now (its use may have
-           come after Discord built the list), forced or not.
+        3. A join arrived while the list was being fetched and a member would be credited by
+           the count alone -> fetch again now (the late join's use may have come after Discord
+           built the list), forced or not; unforced, also when fewer uses than members show.
         4. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
            still undecided: a member without a referral role in a guild that has them -> wait
            up to ROLE_GRACE_SECONDS for it; more uses than members -> wait for the
@@ -236,12 +239,21 @@ class GuildInvites:
         verdict = Verdict(judgement.decisions, judgement)
         if not self.queue:
             return verdict
-        if any(q.arrived > self._fetch_sent_mono for q in self.queue):
+        outran = {q.member_id for q in self.queue if q.arrived > self._fetch_sent_mono}
+        late = bool(outran)
+        pairs = list(zip(judgement.decisions, joins, strict=True))
+        by_count = any(d.kind in (EXACT, LINK) and not j.role_links for d, j in pairs)
+        role_unmet = any(
+            j.member_id in outran and j.role_links and d.kind not in (EXACT, LINK) for d, j in pairs
+        )
+        if late and (by_count or role_unmet):
             # A member whose GUILD_MEMBER_ADD came while the list was on its way may have joined
             # after Discord built it: their use can be missing while the use of a member whose
             # event has not come yet is there, and pairing by count would swap the two (seen
-            # in a 50-join burst on a loaded machine). Only a list fetched after every queued
-            # member's event arrived is judged, forced or not.
+            # in a 50-join burst on a loaded machine). A credit from the count alone is only
+            # given on a list fetched after every queued member's event arrived, forced or
+            # not; credits by referral role are cross-checked use by use and stand, and a late
+            # member whose role finds no use yet gets the fresh list that may show it.
             return replace(verdict, defer="refetch")
         if force:
             return verdict
@@ -251,6 +263,8 @@ class GuildInvites:
             return verdict
         members = len({j.member_id for j in joins})
         expected = judgement.expected
+        if expected is not None and expected < members and late:
+            return replace(verdict, defer="refetch")
         if role_links and age < ROLE_GRACE_SECONDS:
             roleless = {j.member_id for j in joins if not j.role_links}
             if undecided & roleless:
