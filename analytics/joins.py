@@ -76,76 +76,27 @@ def record_join(
     `credit_link_id` on an ambiguous join is link-level credit: the event counts for that link
     (funnel, leaderboards, link pages), while the member stays credited to no link: their
     session, answers and conversion are unattributed.
+
+    Written by the same code as a batch of the bot's (`record_joins`), as a batch of one.
     """
-    link = ReferralLink.objects.filter(pk=link_id).select_related("campaign", "influencer").first()
-    credited = link
-    if link is None and credit_link_id:
-        credited = ReferralLink.objects.filter(pk=credit_link_id).select_related("campaign").first()
-    campaign = credited.campaign if credited else _campaign_of(guild_id, candidates)
-    earlier = ReferralEvent.objects.filter(
-        event_type=ReferralEvent.EventType.DISCORD_JOIN,
-        discord_user_id=member_id,
-        metadata__guild_id=guild_id,
-    ).exists()
-    rejoin = rejoin_flag or earlier
-    key = join_key(guild_id, member_id, joined_at)
-    metadata = {
-        "guild_id": guild_id,
-        "decision": decision,
-        "source": source,
-        "invite_code": invite_code,
-        "candidates": list(candidates),
-        "rejoin": rejoin,
-        "joined_at": joined_at.isoformat(),
-        "referral_code": link.referral_code if link else None,
-    }
-    if credited is not None and link is None:
-        metadata["link_credit"] = credited.referral_code
-    try:
-        with transaction.atomic():
-            ReferralEvent.objects.create(
-                link=credited,
-                campaign=campaign,
-                event_type=ReferralEvent.EventType.DISCORD_JOIN,
-                discord_user_id=member_id,
-                dedupe_key=key,
-                metadata=metadata,
-            )
-            _mark_invites_used(guild_id, member_id, decision, invite_code, candidates, link)
-            session = None
-            if campaign is not None and not rejoin:
-                session, _ = OnboardingSession.objects.get_or_create(
-                    campaign=campaign,
-                    discord_user_id=member_id,
-                    defaults={
-                        "link": link,
-                        "referral_code": link.referral_code if link else "",
-                        "guild_id": guild_id,
-                        "discord_username": username[:64],
-                    },
-                )
-    except IntegrityError:
-        # The same join again (duplicate GUILD_MEMBER_ADD, or start-up reconciliation racing a
-        # live event): already recorded, nothing more to do.
-        return JoinOutcome(created=False, rejoin=rejoin, decision=decision)
-    log.info(
-        "join guild=%s member=%s decision=%s invite=%s link=%s rejoin=%s",
-        guild_id,
-        member_id,
-        decision,
-        invite_code,
-        link.referral_code if link else None,
-        rejoin,
+    (outcome,) = _record_together(
+        [
+            {
+                "guild_id": guild_id,
+                "member_id": member_id,
+                "username": username,
+                "joined_at": joined_at,
+                "decision": decision,
+                "invite_code": invite_code,
+                "link_id": link_id,
+                "candidates": candidates,
+                "rejoin_flag": rejoin_flag,
+                "source": source,
+                "credit_link_id": credit_link_id,
+            }
+        ]
     )
-    return JoinOutcome(
-        created=True,
-        rejoin=rejoin,
-        decision=decision,
-        campaign_id=str(campaign.pk) if campaign else None,
-        link_id=str(link.pk) if link else None,
-        welcome=welcome_for(campaign, link, member_id, session),
-        candidates=tuple(candidates),
-    )
+    return outcome
 
 
 def record_joins(joins: list[dict]) -> list[JoinOutcome | Exception]:
@@ -180,7 +131,7 @@ class _Planned:
     session: OnboardingSession | None = None
 
 
-def _record_together(joins: list[dict]) -> list[JoinOutcome | Exception]:
+def _record_together(joins: list[dict]) -> list[JoinOutcome]:
     if not joins:
         return []
     plans = _plan(joins)
@@ -189,7 +140,7 @@ def _record_together(joins: list[dict]) -> list[JoinOutcome | Exception]:
         new = [p for p in plans if p.event.pk in new_ids]
         _mark_invites_used_together(new)
         _open_sessions(new)
-    outcomes: list[JoinOutcome | Exception] = []
+    outcomes: list[JoinOutcome] = []
     for plan in plans:
         j = plan.join
         if plan.event.pk not in new_ids:
@@ -278,7 +229,9 @@ def _plan(joins: list[dict]) -> list[_Planned]:
 
 
 def _campaigns_of_candidates(joins: list[dict]):
-    """`_campaign_of` for many joins from two reads: (guild, candidates) → the one campaign."""
+    """For joins credited to no link, from two reads: (guild, candidates) → the one campaign all
+    candidate invites belong to (an ambiguous join inside one campaign is still that campaign's
+    member), or None."""
     codes = {code for j in joins for code in j.get("candidates", ())}
     if not codes:
         return lambda guild_id, candidates: None
@@ -303,7 +256,8 @@ def _campaigns_of_candidates(joins: list[dict]):
 
 
 def _mark_invites_used_together(plans: list[_Planned]) -> None:
-    """`_mark_invites_used` for a batch: one UPDATE for the exact joins, one for the others."""
+    """The invites the joins used: one UPDATE for the exact joins (naming the member), one for
+    the link joins' candidates (one of them was the member's; which one cannot be told)."""
     now = timezone.now()
     by_guild: dict[str, dict[str, str]] = {}
     for p in plans:
@@ -470,40 +424,3 @@ def render_welcome(campaign: Campaign, link: ReferralLink | None, member_id: str
     for name, value in values.items():
         text = text.replace("{" + name + "}", value)
     return text[:MAX_WELCOME]
-
-
-def _campaign_of(guild_id: str, candidates: tuple[str, ...]) -> Campaign | None:
-    if not candidates:
-        return None
-    campaign_ids = set(
-        ManagedInvite.objects.filter(
-            guild_id=guild_id, discord_invite_code__in=candidates
-        ).values_list("campaign_id", flat=True)
-    )
-    codes_known = ManagedInvite.objects.filter(discord_invite_code__in=candidates).count()
-    if len(campaign_ids) != 1 or codes_known != len(set(candidates)):
-        return None
-    return Campaign.objects.filter(pk=campaign_ids.pop()).first()
-
-
-def _mark_invites_used(
-    guild_id: str,
-    member_id: str,
-    decision: str,
-    invite_code: str | None,
-    candidates,
-    link: ReferralLink | None,
-) -> None:
-    now = timezone.now()
-    if decision == "exact" and invite_code:
-        ManagedInvite.objects.filter(guild_id=guild_id, discord_invite_code=invite_code).update(
-            status=Status.USED, used_at=now, used_by_discord_user_id=member_id
-        )
-    elif decision == "link" and candidates and link is not None:
-        # One of these was this member's; which one cannot be told, so no member is named.
-        ManagedInvite.objects.filter(
-            guild_id=guild_id,
-            referral_link=link,
-            discord_invite_code__in=candidates,
-            status__in=[Status.ASSIGNED, Status.POOLED],
-        ).update(status=Status.USED, used_at=now)

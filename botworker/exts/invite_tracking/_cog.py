@@ -216,18 +216,12 @@ class InviteTracking(
             try:
                 fetched = await guild.invites()
             except FETCH_ERRORS as error:
-                joins = tracker.fail()
-                log.warning(
-                    "guild=%s invite list not fetched (%s): %d join(s) recorded as unknown%s",
-                    guild_id,
-                    _describe(error),
-                    len(joins),
+                hint = (
                     " (the bot needs Manage Guild to list invites)"
                     if isinstance(error, nextcord.Forbidden)
-                    else "",
+                    else ""
                 )
-                unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
-                self._hand_over(guild, Batch(joins, unknown, None, None))
+                self._give_up(guild, tracker, f"invite list not fetched ({_describe(error)})", hint)
                 return
             after = snapshot_from(
                 invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
@@ -255,16 +249,8 @@ class InviteTracking(
             self._log_defer(guild_id, tracker, verdict)
             tracker.cancel_fetch()
             if time.monotonic() - started > LATE_REFETCH_SECONDS:
-                joins = tracker.fail()
-                log.warning(
-                    "guild=%s joins kept arriving during every invite-list fetch for %.0f s: "
-                    "%d join(s) recorded as unknown, a fresh baseline taken",
-                    guild_id,
-                    LATE_REFETCH_SECONDS,
-                    len(joins),
-                )
-                unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
-                self._hand_over(guild, Batch(joins, unknown, None, None))
+                late = f"joins outran every invite-list fetch for {LATE_REFETCH_SECONDS:.0f} s"
+                self._give_up(guild, tracker, late, ", a fresh baseline taken")
                 return
         joins = tracker.settle(after, verdict, timezone.now())
         log.debug(
@@ -276,6 +262,16 @@ class InviteTracking(
             tracker.lag.total_seconds(),
         )
         self._hand_over(guild, Batch(joins, verdict.decisions, inputs, tracker.persistable()))
+
+    def _give_up(self, guild: nextcord.Guild, tracker: GuildInvites, why: str, more: str) -> None:
+        """The window cannot be judged: its joins are recorded `unknown` and the next fetch
+        starts a fresh baseline (`tracker.fail()`)."""
+        joins = tracker.fail()
+        log.warning(
+            "guild=%s %s: %d join(s) recorded as unknown%s", guild.id, why, len(joins), more
+        )
+        unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
+        self._hand_over(guild, Batch(joins, unknown, None, None))
 
     def _log_defer(self, guild_id: int, tracker: GuildInvites, verdict: Verdict) -> None:
         log.debug(
