@@ -12,6 +12,8 @@ import nextcord
 from django.conf import settings
 from nextcord.ext import commands
 
+from botworker.discord_rest.pacing import pace_bot
+
 log = logging.getLogger(__name__)
 
 EXTENSIONS = [
@@ -33,10 +35,14 @@ def bot_intents() -> nextcord.Intents:
 
 
 class InvitetrailBot(commands.Bot):
-    """The bot. Extensions register `shutdown_hooks` to finish their work before it closes."""
+    """The bot. Extensions register `shutdown_hooks` to finish their work before it closes.
+
+    Its REST calls keep to the bot's share of the token's global rate limit (`pacing`): the web
+    app and Celery spend the same token."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(intents=bot_intents(), help_command=None, **options)
+        self.global_pace = pace_bot(self.http)
         self.shutdown_hooks: list[ShutdownHook] = []
         self._closing = False
 

@@ -56,7 +56,9 @@ def env_int(
     return result
 
 
-def env_float(name: str, default: float, *, min_value: float = 0.0) -> float:
+def env_float(
+    name: str, default: float, *, min_value: float = 0.0, max_value: float | None = None
+) -> float:
     value = _raw(name)
     if value is None:
         return default
@@ -64,8 +66,10 @@ def env_float(name: str, default: float, *, min_value: float = 0.0) -> float:
         result = float(value)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
-    if result < min_value:
+    if result != result or result < min_value:  # NaN compares false with everything
         raise ImproperlyConfigured(f"{name}={result} is too small: the minimum is {min_value}.")
+    if max_value is not None and result > max_value:
+        raise ImproperlyConfigured(f"{name}={result} is too large: the maximum is {max_value}.")
     return result
 
 

@@ -230,6 +230,12 @@ DISCORD_CLIENT_SECRET = env_str("DISCORD_CLIENT_SECRET", "")
 # Where a visitor is sent for an invite code; the local emulator serves its own /invite/<code>.
 DISCORD_INVITE_BASE = env_url("DISCORD_INVITE_BASE", "https://discord.gg")
 DISCORD_REQUEST_TIMEOUT = env_float("DISCORD_REQUEST_TIMEOUT", 5.0, min_value=0.1)
+# Requests per second the bot token may make in all (Discord's global rate limit: 50, unless
+# Discord raised it for the bot), and the share of it the bot process keeps; the web app's and
+# Celery's calls share the rest (through Redis when REDIS_URL is set). See
+# botworker/discord_rest/pacing.py.
+DISCORD_GLOBAL_RATE = env_int("DISCORD_GLOBAL_RATE", 50, min_value=2, max_value=10000)
+DISCORD_BOT_RATE_SHARE = env_float("DISCORD_BOT_RATE_SHARE", 0.6, min_value=0.05, max_value=0.95)
 # How long the campaign form keeps the bot's view of a guild (its channels and roles) before
 # asking Discord again; "Refresh from Discord" in the form asks at once.
 DISCORD_DIRECTORY_CACHE_SECONDS = env_int(

@@ -114,10 +114,13 @@ def discord_emulator(_emulator_thread, settings, monkeypatch):
     Faults are injected on its loop: `discord_emulator.call(discord_emulator.faults.X, …)`.
     """
     from botworker import discord_rest
+    from botworker.discord_rest import pacing
 
     _emulator_thread.reset()
     # A fresh REST client too: rate-limit state learned in one test must not leak into the next.
     monkeypatch.setattr(discord_rest, "_client", None)
+    monkeypatch.setattr(pacing, "_local", {})
+    monkeypatch.setattr(pacing, "_process_window", None)
     settings.DISCORD_API_BASE = _emulator_thread.api_base
     settings.DISCORD_BOT_TOKEN = discord.BOT_TOKEN
     settings.DISCORD_INVITE_BASE = f"{_emulator_thread.base_url}/invite"

@@ -2,8 +2,9 @@
 
 The bot speaks to Discord through nextcord; everything else (creating and deleting invites,
 assigning roles after a conversion) goes through here. It honours Discord's rate limits (429
-`retry_after`, X-RateLimit-* buckets), retries 5xx and network errors with backoff, never waits
-past the caller's time budget, and raises typed errors carrying Discord's error code.
+`retry_after`, X-RateLimit-* buckets, and its share of the token's global limit: `pacing`),
+retries 5xx and network errors with backoff, never waits past the caller's time budget, and
+raises typed errors carrying Discord's error code.
 """
 
 import base64
@@ -17,6 +18,9 @@ from typing import Any
 
 import requests
 from django.conf import settings
+
+from . import pacing
+from .pacing import exempt
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +249,8 @@ class DiscordREST:
     ) -> Any:
         """One logical call: retries within `budget` seconds (default: no limit but attempts).
 
-        1. Wait out a known-exhausted bucket or global limit, if the budget allows.
+        1. Wait out a known-exhausted bucket or global limit, and for a slot of the REST
+           clients' share of the global limit (bot-token calls), if the budget allows.
         2. Send; on 429 wait `retry_after` (plus jitter) and try again, up to 20 times; on 5xx
            or a network error back off (0.5 s, 1 s, 2 s…) up to `max_attempts` tries in all;
            never past the budget.
@@ -263,8 +268,11 @@ class DiscordREST:
             headers["X-Audit-Log-Reason"] = reason
         last_error: DiscordError = DiscordUnavailable("no attempt made")
         failures = rate_limited = 0
+        paced = authorization is None and not exempt(path)
         while True:
             self._wait_for_bucket(key, deadline)
+            if paced:
+                self._wait_for_global_slot(deadline)
             timeout = self.timeout
             if deadline is not None:
                 timeout = max(0.05, min(timeout, deadline - time.monotonic()))
@@ -319,6 +327,10 @@ class DiscordREST:
                 wait = max(wait, bucket.resets_at - time.monotonic())
         if wait > 0:
             self._sleep_within(wait, deadline, DiscordRateLimited(wait, "bucket"))
+
+    def _wait_for_global_slot(self, deadline: float | None) -> None:
+        while (wait := pacing.rest_reserve(self.token)) > 0:
+            self._sleep_within(wait, deadline, DiscordRateLimited(wait, "global share"))
 
     def _learn_bucket(self, key: str, response: requests.Response) -> None:
         remaining = response.headers.get("X-RateLimit-Remaining")
