@@ -138,6 +138,8 @@ class Judgement:
     # Uses the carry and this window call for, maybe uses included (None: unbounded): more
     # than the members means joins still on their way, fewer a use not yet visible.
     expected: int | None
+    # Per link, the uses of its invites in the pool before any member claimed one.
+    link_uses: Mapping[str, int] = field(default_factory=dict)
 
 
 def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement:
@@ -180,6 +182,8 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
     available = None if carry.unclaimed is None else carry.unclaimed + len(window)
     expected = None if available is None or maybe is None else available + maybe
     complete = maybe == 0 and available is not None  # the pool holds every possible use
+    owners = [_owner(evidence, use.code) for use in pool]
+    link_uses = Counter(link for what, link in owners if what == LINK and link is not None)
     candidates = tuple(sorted({use.code for use in pool if use.code_sure}))
     members: dict[str, Join] = {}
     for join in joins:
@@ -229,7 +233,7 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
         # An unknown number of uses with nothing to time them by: anchor them to this window.
         pool = [Use(_UNCOUNTED, now, code_sure=False)]
     decisions = [decided[join.member_id] for join in joins]
-    return Judgement(decisions, Carry(tuple(pool), available), expected)
+    return Judgement(decisions, Carry(tuple(pool), available), expected, dict(link_uses))
 
 
 def attribute(evidence: Evidence, joins: Sequence[Join], now: datetime) -> list[Decision]:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from botworker.attribution import Carry, InviteState, Use
+from botworker.attribution import Carry, Decision, InviteState, Use
 from botworker.exts.invite_tracking._logic import (
     LAG_BOUNDS,
     ROLE_GRACE_SECONDS,
@@ -197,6 +201,61 @@ def test_it_never_pairs_a_join_that_outran_the_fetch_with_someone_elses_use(forc
     assert verdict.defer == "refetch"
 
 
+def test_it_leaves_a_late_member_whose_link_shows_no_use_for_the_next_list():
+    # given m1 (L1's role) queued before the fetch was sent, and m2 (L2's role) arriving while it
+    # was on its way, in a list that shows m1's use of "a" but no use of L2's "b" yet
+    book = tracker("a", "b")
+    links = {"role1": "L1", "role2": "L2"}
+    managed = {"a": "L1", "b": "L2"}
+    book.enqueue(join("m1", roles=("role1",)))
+    book.start_fetch(NOW)
+    book.enqueue(join("m2", arrived=CLOCK.now + 0.01, roles=("role2",)))
+    first = {"b": single_use("b")}
+
+    # when it is judged
+    verdict = book.judge(first, managed, frozenset(), NOW, role_links=links)
+    decided = book.settle(first, verdict, NOW)
+
+    # then m1 is decided from this list and m2 waits, queued, for the next one
+    assert verdict.defer is None and verdict.held == {"m2"}
+    assert [j.member_id for j in decided] == ["m1"]
+    assert [(d.member_id, d.kind, d.invite_code) for d in verdict.decisions] == [
+        ("m1", "exact", "a")
+    ]
+    assert [q.member_id for q in book.queue] == ["m2"]
+
+    # when the next list shows "b" consumed / then m2 is credited with it
+    CLOCK.now += 0.1
+    book.start_fetch(NOW)
+    verdict = book.judge({}, managed, frozenset(), NOW, role_links=links)
+    assert [(d.member_id, d.kind, d.invite_code) for d in verdict.decisions] == [
+        ("m2", "exact", "b")
+    ]
+
+
+def test_it_waits_for_a_late_members_role_rather_than_fetching_again():
+    # given a member whose GUILD_MEMBER_ADD came while the list was on its way, without the
+    # referral role of the link the count alone would credit them to
+    book = tracker("a")
+    book.start_fetch(NOW)
+    book.enqueue(join("m1", arrived=CLOCK.now + 0.01))
+    links = {"role1": "L1"}
+    judged = ({}, {"a": "L1"}, frozenset(), NOW)
+
+    # when judged / then it waits for the role instead of fetching again
+    assert book.judge(*judged, role_links=links).defer == "roles"
+
+    # when the role arrives / then the same list credits them by it
+    assert book.roles_updated("m1", frozenset({"role1"}))
+    verdict = book.judge(*judged, role_links=links)
+    assert verdict.defer is None
+    assert [(d.kind, d.link_id) for d in verdict.decisions] == [("exact", "L1")]
+
+    # and once the wait ran out (forced), a credit by count alone still needs a fresh list
+    book.roles_updated("m1", frozenset())
+    assert book.judge(*judged, role_links=links, force=True).defer == "refetch"
+
+
 def test_it_keeps_a_deleted_code_in_the_snapshot_until_the_next_diff():
     # given INVITE_DELETE for "a" seen before the join
     book = tracker("a")
@@ -271,3 +330,216 @@ def test_it_persists_a_snapshot_that_gives_back_uses_still_waiting_for_their_mem
     # starts early enough to find the member who used it
     assert snapshot == {"b": single_use("b")}
     assert since <= NOW
+
+
+# -- every interleaving of events, fetches and the moment Discord builds the list ------------
+
+# Link -> its referral role (None: a link beyond the role limit, diff only).
+ROLE_OF = {"L1": "role1", "L2": "role2", "L3": None}
+# (a link's invite handed out, or organic; the roles inside GUILD_MEMBER_ADD; which handed-out
+# invite is used)
+member_join = st.tuples(
+    st.just("join"), st.sampled_from([*ROLE_OF, "organic"]), st.booleans(), st.integers(0, 9)
+)
+handout = st.tuples(st.just("handout"), st.sampled_from(list(ROLE_OF)))
+tracker_steps = st.lists(
+    st.one_of(
+        *[member_join] * 3,
+        *[handout] * 2,
+        st.tuples(st.just("deliver"), st.integers(1, 3), st.integers(0, 3)),
+        st.tuples(st.just("send")),
+        st.tuples(st.just("build")),
+        st.tuples(st.just("receive"), st.booleans()),  # (forced: its wait ran out)
+        st.tuples(st.just("tick"), st.sampled_from((0.02, 0.1, 0.5, 1.5))),
+    ),
+    min_size=3,
+    max_size=50,
+)
+
+
+class Life:
+    """Discord (invites, the gateway's queue) and the cog's fetch loop around a GuildInvites.
+
+    Discord builds the invite list at some moment between the request and the answer ("build";
+    at "receive" when it has not yet), so a member whose GUILD_MEMBER_ADD arrives meanwhile may
+    or may not have their use in it, and a use may be in it before its member's event.
+    """
+
+    def __init__(self) -> None:
+        self.clock = Clock()
+        self.live = {"perm": InviteState("perm", 0, 0, None)}
+        self.managed: dict[str, str | None] = {}
+        self.truth: dict[str, tuple[str, str | None]] = {}
+        self.gateway: list[tuple[str, str, frozenset[str]]] = []
+        self.book = GuildInvites("1", dict(self.live), NOW, clock=self.clock)
+        self.in_flight = False
+        self.built: dict[str, InviteState] | None = None
+        self.decided: dict[str, Decision] = {}
+
+    @property
+    def role_links(self) -> dict[str, str]:
+        return {role: link for link, role in ROLE_OF.items() if role}
+
+    def handout(self, link: str) -> None:
+        """A visitor gets a single-use invite of `link` (Discord sends INVITE_CREATE)."""
+        code = f"c{len(self.managed)}"
+        self.live[code] = InviteState(code, 0, 1, LATER)
+        self.managed[code] = link
+        self.gateway.append(("create", code, frozenset()))
+
+    def join(self, link: str, roles_in_add: bool, pick: int) -> None:
+        """Through the permanent invite ("organic"), or through one of the invites handed out
+        and unused (Discord deletes it at its one use and sends INVITE_DELETE)."""
+        member = f"m{len(self.truth)}"
+        unused = sorted(c for c in self.live if c != "perm")
+        if link == "organic" or not unused:
+            code, link_id, roles = "perm", None, frozenset()
+            self.live["perm"] = replace(self.live["perm"], uses=self.live["perm"].uses + 1)
+        else:
+            code = unused[pick % len(unused)]
+            del self.live[code]
+            link_id = self.managed[code]
+            role = ROLE_OF[link_id]
+            roles = frozenset({role}) if role else frozenset()
+            self.gateway.append(("delete", code, frozenset()))
+        self.truth[member] = (code, link_id)
+        self.gateway.append(("add", member, roles if roles_in_add else frozenset()))
+        if roles and not roles_in_add:
+            self.gateway.append(("update", member, roles))
+
+    def deliver(self, count: int, skip: int = 0) -> None:
+        """The next `count` events, after passing over `skip` of them: Discord documents no
+        order between different members' events. What causality orders stays in order: an
+        INVITE_CREATE (sent when the invite was handed out, before anyone could use it) before
+        every later event, and a member's ADD before their UPDATE."""
+        for _ in range(count):
+            first_create = next(
+                (n for n, (kind, _, _) in enumerate(self.gateway) if kind == "create"),
+                len(self.gateway),
+            )
+            ready = [
+                n
+                for n, (kind, key, _) in enumerate(self.gateway[: first_create + 1])
+                if kind != "update" or ("add", key) not in {(k, m) for k, m, _ in self.gateway}
+            ]
+            if not ready:
+                return
+            kind, key, roles = self.gateway.pop(ready[skip % len(ready)])
+            self.clock.now += 0.001  # events are handled one after another
+            if kind == "add":
+                self.book.enqueue(PendingJoin(key, key, NOW, False, self.clock.now, NOW, roles))
+            elif kind == "update":
+                self.book.roles_updated(key, roles)
+            elif kind == "create":
+                self.book.invite_created(InviteState(key, 0, 1, LATER))
+            else:
+                self.book.invite_deleted(key, NOW)
+
+    def send(self) -> None:
+        if not self.in_flight and self.book.queue:
+            self.book.start_fetch(NOW)
+            self.in_flight, self.built = True, None
+
+    def build(self) -> None:
+        if self.in_flight and self.built is None:
+            self.built = dict(self.live)
+
+    def receive(self, forced: bool) -> None:
+        if not self.in_flight:
+            return
+        self.build()
+        after = self.built
+        verdict = self.book.judge(
+            after, dict(self.managed), frozenset(), NOW, role_links=self.role_links, force=forced
+        )
+        if verdict.defer is None:
+            joins = self.book.settle(after, verdict, NOW)
+            for queued, decision in zip(joins, verdict.decisions, strict=True):
+                assert queued.member_id == decision.member_id
+                self.check(decision)
+            # Link-level credit of members left ambiguous: no link gets more joins than came
+            # through it among them.
+            unnamed = [d for d in verdict.decisions if d.kind == "ambiguous"]
+            credited = Counter(d.credit_link for d in unnamed if d.credit_link)
+            came = Counter(self.truth[d.member_id][1] for d in unnamed)
+            assert credited <= came, (credited, came)
+            self.in_flight = False
+        elif verdict.defer == "refetch":
+            self.book.cancel_fetch()
+            self.in_flight = False
+        # "roles" / "joins": the cog waits and judges the same list again (a later "receive").
+
+    def check(self, decision: Decision) -> None:
+        code, link = self.truth[decision.member_id]
+        assert decision.member_id not in self.decided, "decided twice"
+        self.decided[decision.member_id] = decision
+        if decision.kind == "exact":
+            assert (decision.invite_code, decision.link_id) == (code, link), decision
+        elif decision.kind == "link":
+            assert decision.link_id == link and decision.invite_code is None, decision
+        elif decision.kind == "organic":
+            assert link is None, decision
+        else:
+            assert (decision.invite_code, decision.link_id) == (None, None), decision
+
+    def finish(self) -> None:
+        """Every event delivered; the loop runs until the queue is empty."""
+        self.deliver(len(self.gateway))
+        for _ in range(20):
+            if not self.book.queue and not self.in_flight:
+                return
+            self.clock.now += SETTLE_SECONDS
+            self.send()
+            self.receive(forced=True)
+        raise AssertionError(f"joins never decided: {self.book.queue}")
+
+
+# Found on a loaded machine (a 50-join burst): m2's GUILD_MEMBER_ADD overtakes m1's and comes
+# while the list is on its way; the list, built before m2 joined, shows m0's and m1's uses of
+# L3 and m2's role has not come: two members, two uses, and the count alone would credit m2 to
+# L3.
+OVERTAKEN = [
+    ("handout", "L3"),
+    ("handout", "L3"),
+    ("handout", "L1"),
+    ("deliver", 3, 0),
+    ("join", "L3", False, 0),
+    ("deliver", 2, 0),
+    ("join", "L3", False, 0),
+    ("build",),
+    ("join", "L1", False, 0),
+    ("tick", 0.02),
+    ("deliver", 2, 2),
+    ("receive", False),
+]
+
+
+@settings(max_examples=600, deadline=None)
+@example(OVERTAKEN)
+@given(tracker_steps)
+def test_it_never_credits_a_member_with_a_use_not_theirs_in_any_interleaving(steps):
+    # given a guild where members join through role-tagged links, a diff-only link and an
+    # organic invite, and the bot's fetches race the gateway
+    life = Life()
+    # when the events, fetches and list-building moments come in any order
+    for step in steps:
+        match step:
+            case ("handout", link):
+                life.handout(link)
+            case ("join", link, roles_in_add, pick):
+                life.join(link, roles_in_add, pick)
+            case ("deliver", count, skip):
+                life.deliver(count, skip)
+                life.send()  # the worker fetches as soon as a join is queued
+            case ("send",):
+                life.send()
+            case ("build",):
+                life.build()
+            case ("receive", forced):
+                life.receive(forced)
+            case ("tick", seconds):
+                life.clock.now += seconds
+    life.finish()
+    # then every decision was true to what the member used (checked as made), and every
+    # member was decided exactly once
+    assert set(life.decided) == set(life.truth)

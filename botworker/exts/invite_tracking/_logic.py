@@ -72,6 +72,9 @@ class Verdict:
     # "refetch" (a join came during the fetch) | "joins" (late joins) | "roles" (late roles)
     defer: str | None = None
     expected: int = 0  # for "joins": how many members the uses seen call for
+    # Queued members left for the next list (their use is not in this one); `decisions` are
+    # for the others, in queue order.
+    held: frozenset[str] = frozenset()
 
 
 def invite_state(
@@ -205,9 +208,15 @@ class GuildInvites:
         2. `judge()` with the carry, less the uses older than the gateway's lag before the
            oldest queued join arrived, and each member's referral roles (`role_links`: role id
            -> link id).
-        3. A join arrived while the list was being fetched and a member would be credited by
-           the count alone -> fetch again now (the late join's use may have come after Discord
-           built the list), forced or not; unforced, also when fewer uses than members show.
+        3. Members whose GUILD_MEMBER_ADD came while the list was on its way may have joined
+           after Discord built it. One whose one referral role's link has no use at all in the
+           list is left for the next list (`held`), as if their event had not come yet, and
+           the others are judged without them. For the other late members not credited by
+           their role: when anyone is decided from the count (any kind but `unknown`), or a
+           late member's role finds too few uses -> fetch again now, forced or not (in a guild
+           with referral roles, unforced, first wait for a late member's role while they are
+           younger than ROLE_GRACE_SECONDS: cheaper than a fetch); unforced, also when fewer
+           uses than members show.
         4. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
            still undecided: a member without a referral role in a guild that has them -> wait
            up to ROLE_GRACE_SECONDS for it; more uses than members -> wait for the
@@ -242,19 +251,43 @@ class GuildInvites:
         outran = {q.member_id for q in self.queue if q.arrived > self._fetch_sent_mono}
         late = bool(outran)
         pairs = list(zip(judgement.decisions, joins, strict=True))
-        by_count = any(d.kind in (EXACT, LINK) and not j.role_links for d, j in pairs)
-        role_unmet = any(
-            j.member_id in outran and j.role_links and d.kind not in (EXACT, LINK) for d, j in pairs
+        held = frozenset(
+            j.member_id
+            for d, j in pairs
+            if j.member_id in outran
+            and len(j.role_links) == 1
+            and d.kind not in (EXACT, LINK)
+            and not judgement.link_uses.get(next(iter(j.role_links)))
         )
-        if late and (by_count or role_unmet):
+        if held and len(held) < len({j.member_id for j in joins}):
+            # Their use is not in this list yet: judge the others as if their events had not
+            # come (an order Discord may deliver anyway), and fetch again for them only.
+            joins = [j for j in joins if j.member_id not in held]
+            judgement = judge(evidence, joins, now)
+            verdict = Verdict(judgement.decisions, judgement, held=held)
+            pairs = list(zip(judgement.decisions, joins, strict=True))
+        # Late members the list may not show yet: all but those their referral role answered
+        # for (a use of their link claimed, or none of it in the list: held).
+        unsure = (
+            outran
+            - held
+            - {j.member_id for d, j in pairs if j.role_links and d.kind in (EXACT, LINK)}
+        )
+        # Any decision from the count (organic and link-level credit too) pairs the list's uses
+        # with the members, the late ones included.
+        by_count = any(not j.role_links and d.kind != UNKNOWN for d, j in pairs)
+        if unsure and by_count and not force and self._role_on_its_way(unsure, role_links):
+            return replace(verdict, defer="roles", held=frozenset())
+        role_unmet = any(j.member_id in unsure and j.role_links for j in joins)
+        if unsure and (by_count or role_unmet):
             # A member whose GUILD_MEMBER_ADD came while the list was on its way may have joined
             # after Discord built it: their use can be missing while the use of a member whose
             # event has not come yet is there, and pairing by count would swap the two (seen
-            # in a 50-join burst on a loaded machine). A credit from the count alone is only
-            # given on a list fetched after every queued member's event arrived, forced or
-            # not; credits by referral role are cross-checked use by use and stand, and a late
-            # member whose role finds no use yet gets the fresh list that may show it.
-            return replace(verdict, defer="refetch")
+            # in a 50-join burst on a loaded machine). A decision from the count alone is only
+            # made on a list fetched after every such member's event arrived, forced or not;
+            # credits by referral role are cross-checked use by use and stand, and a late
+            # member whose role finds too few uses gets the fresh list that may show them.
+            return replace(verdict, defer="refetch", held=frozenset())
         if force:
             return verdict
         undecided = {d.member_id for d in judgement.decisions if d.kind in (AMBIGUOUS, UNKNOWN)}
@@ -273,11 +306,25 @@ class GuildInvites:
             return replace(verdict, defer="joins", expected=expected)
         return verdict
 
+    def _role_on_its_way(self, members: set[str], role_links: Mapping[str, str]) -> bool:
+        """In a guild with referral roles, one of `members` has none yet and arrived less than
+        ROLE_GRACE_SECONDS ago: their role (GUILD_MEMBER_UPDATE) is likely on its way, and with
+        it an answer that needs no fresh list."""
+        if not role_links:
+            return False
+        now = self.clock()
+        return any(
+            q.member_id in members and not q.role_ids and now - q.arrived < ROLE_GRACE_SECONDS
+            for q in self.queue
+        )
+
     def settle(
         self, after: dict[str, InviteState], verdict: Verdict, now: datetime
     ) -> list[PendingJoin]:
-        """Close the window: the fetch becomes the baseline; returns the joins decided."""
-        decided, self.queue = self.queue, []
+        """Close the window: the fetch becomes the baseline; returns the joins decided (the
+        verdict's `held` members stay queued for the next list)."""
+        decided = [q for q in self.queue if q.member_id not in verdict.held]
+        self.queue = [q for q in self.queue if q.member_id in verdict.held]
         self.carry = verdict.judgement.carry if verdict.judgement is not None else Carry()
         # A carried use happened after the baseline of the window that first showed it.
         if not self.carry.uses:
