@@ -169,17 +169,41 @@ def test_a_use_nobody_claimed_stops_blocking_once_older_than_the_lag():
     assert [(d.kind, d.invite_code) for d in later.decisions] == [("exact", "a")]
 
 
-def test_it_fetches_again_when_a_join_arrived_during_the_fetch():
+def test_it_decides_the_early_join_and_holds_the_late_one_when_the_list_shows_one_use():
     # given a fetch sent before the second join arrived, showing one use
+    book = tracker("a", "b")
+    book.enqueue(join("m1", arrived=CLOCK.now - 1))
+    book.start_fetch(NOW)
+    book.enqueue(join("m2", arrived=CLOCK.now + 0.01))
+    first = {"b": single_use("b")}
+
+    # when it is judged
+    verdict = book.judge(first, {"a": "L1", "b": "L2"}, frozenset(), NOW)
+    decided = book.settle(first, verdict, NOW)
+
+    # then the one use is m1's (whose use the list surely shows), and m2 waits for a list
+    # fetched after their event
+    assert verdict.defer is None and verdict.held == {"m2"}
+    assert [j.member_id for j in decided] == ["m1"]
+    assert [(d.kind, d.invite_code) for d in verdict.decisions] == [("exact", "a")]
+    book.start_fetch(NOW)
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
+    assert [(d.member_id, d.kind, d.invite_code) for d in verdict.decisions] == [
+        ("m2", "exact", "b")
+    ]
+
+
+def test_it_fetches_again_when_the_list_may_hold_a_late_joins_use():
+    # given a fetch sent before the second join arrived, showing two uses of two links
     book = tracker("a", "b")
     book.enqueue(join("m1", arrived=CLOCK.now - 1))
     book.start_fetch(NOW)
     book.enqueue(join("m2", arrived=CLOCK.now + 0.01))
 
     # when it is judged
-    verdict = book.judge({"b": single_use("b")}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW)
 
-    # then it asks for a fresh fetch rather than deciding on a stale one
+    # then it asks for a fresh fetch rather than deciding on a list m2 may have outrun
     assert verdict.defer == "refetch"
 
 

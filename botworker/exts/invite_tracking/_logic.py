@@ -216,7 +216,8 @@ class GuildInvites:
            late member's role finds too few uses -> fetch again now, forced or not (in a guild
            with referral roles, unforced, first wait for a late member's role while they are
            younger than ROLE_GRACE_SECONDS: cheaper than a fetch); unforced, also when fewer
-           uses than members show.
+           uses than members show. Unless the list holds no more uses than there are early
+           members (whose uses it surely shows): then the late ones are held too.
         4. Unless `force`d, while the oldest join is younger than SETTLE_SECONDS and a member is
            still undecided: a member without a referral role in a guild that has them -> wait
            up to ROLE_GRACE_SECONDS for it; more uses than members -> wait for the
@@ -276,9 +277,19 @@ class GuildInvites:
         # Any decision from the count (organic and link-level credit too) pairs the list's uses
         # with the members, the late ones included.
         by_count = any(not j.role_links and d.kind != UNKNOWN for d, j in pairs)
+        role_unmet = any(j.member_id in unsure and j.role_links for j in joins)
+        early = [j for j in joins if j.member_id not in unsure]
+        if unsure and (by_count or role_unmet) and early:
+            # Every early member's use is in the list. When the list holds no more uses than
+            # there are early members, none of them is a late member's: those wait for the
+            # next list, and the early members are judged on their own.
+            alone = judge(evidence, early, now)
+            if alone.expected == len({j.member_id for j in early}):
+                held, unsure, joins, judgement = held | unsure, set(), early, alone
+                verdict = Verdict(judgement.decisions, judgement, held=held)
+                pairs = list(zip(judgement.decisions, joins, strict=True))
         if unsure and by_count and not force and self._role_on_its_way(unsure, role_links):
             return replace(verdict, defer="roles", held=frozenset())
-        role_unmet = any(j.member_id in unsure and j.role_links for j in joins)
         if unsure and (by_count or role_unmet):
             # A member whose GUILD_MEMBER_ADD came while the list was on its way may have joined
             # after Discord built it: their use can be missing while the use of a member whose
