@@ -17,6 +17,7 @@ from botworker.exts.invite_tracking._logic import (
     SETTLE_SECONDS,
     GuildInvites,
     PendingJoin,
+    Timers,
 )
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -137,6 +138,20 @@ def test_it_stops_waiting_for_roles_after_the_grace():
 
     assert verdict.defer is None
     assert sorted(d.credit_link for d in verdict.decisions) == ["L1", "L2"]
+
+
+def test_it_waits_as_long_as_its_timers_say():
+    # given a tracker told to wait 0.2 s for roles, and an undecided member 0.3 s old
+    book = GuildInvites(
+        "1", {c: single_use(c) for c in "ab"}, NOW, clock=CLOCK, timers=Timers(role_grace=0.2)
+    )
+    book.enqueue(join("m1", arrived=CLOCK.now - 0.3))
+    book.enqueue(join("m2", arrived=CLOCK.now - 0.3))
+    book.start_fetch(NOW)
+
+    # when judged / then it no longer waits for their roles
+    verdict = book.judge({}, {"a": "L1", "b": "L2"}, frozenset(), NOW, role_links={"r": "L1"})
+    assert verdict.defer is None
 
 
 def test_it_measures_the_gateway_lag_from_the_events_own_timestamps():

@@ -30,11 +30,9 @@ from botworker.sync import run_sync, run_sync_joins
 from referrals.evidence import attribution_inputs
 
 from ._logic import (
-    LATE_REFETCH_SECONDS,
-    ROLE_GRACE_SECONDS,
-    SETTLE_SECONDS,
     GuildInvites,
     PendingJoin,
+    Timers,
     Verdict,
     invite_state,
 )
@@ -58,6 +56,7 @@ class InviteTracking(
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.guilds: dict[int, GuildInvites] = {}
+        self.timers = Timers()  # the trackers' waits (tests inject shorter or longer ones)
         self._wake: dict[int, asyncio.Event] = {}
         self._units: dict[int, asyncio.Lock] = {}
         # Decided batches wait here for their recorder, so the next fetch need not wait for them.
@@ -75,6 +74,12 @@ class InviteTracking(
         hooks = getattr(bot, "shutdown_hooks", None)
         if hooks is not None:
             hooks.append(self.shutdown)
+
+    def use_timers(self, timers: Timers) -> None:
+        """Wait this long from now on, in every guild (for tests)."""
+        self.timers = timers
+        for tracker in self.guilds.values():
+            tracker.timers = timers
 
     def cog_unload(self) -> None:
         for task in [*self._workers.values(), *self._recorders.values(), *self._retries.values()]:
@@ -248,8 +253,9 @@ class InviteTracking(
                 break
             self._log_defer(guild_id, tracker, verdict)
             tracker.cancel_fetch()
-            if time.monotonic() - started > LATE_REFETCH_SECONDS:
-                late = f"joins outran every invite-list fetch for {LATE_REFETCH_SECONDS:.0f} s"
+            if time.monotonic() - started > tracker.timers.late_refetch:
+                seconds = tracker.timers.late_refetch
+                late = f"joins outran every invite-list fetch for {seconds:.0f} s"
                 self._give_up(guild, tracker, late, ", a fresh baseline taken")
                 return
         joins = tracker.settle(after, verdict, timezone.now())
@@ -290,11 +296,11 @@ class InviteTracking(
         wake = self._wake[guild_id]
         first = tracker.queue[0].arrived
         if verdict.defer == "roles":
-            deadline = first + ROLE_GRACE_SECONDS
+            deadline = first + tracker.timers.role_grace
             roles = [q.role_ids for q in tracker.queue]
             done = lambda: [q.role_ids for q in tracker.queue] != roles  # noqa: E731
         else:
-            deadline = first + SETTLE_SECONDS
+            deadline = first + tracker.timers.settle
             done = lambda: len({q.member_id for q in tracker.queue}) >= verdict.expected  # noqa: E731
         while not done():
             wake.clear()

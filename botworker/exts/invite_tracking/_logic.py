@@ -49,6 +49,16 @@ REMEMBERED_JOINS = 10_000
 
 
 @dataclass(frozen=True)
+class Timers:
+    """How long the tracker waits, in seconds: the defaults above unless a test injects its own
+    (with the injectable clock, no tracker decision depends on the wall clock)."""
+
+    settle: float = SETTLE_SECONDS
+    role_grace: float = ROLE_GRACE_SECONDS
+    late_refetch: float = LATE_REFETCH_SECONDS
+
+
+@dataclass(frozen=True)
 class PendingJoin:
     member_id: str
     username: str
@@ -106,8 +116,10 @@ class GuildInvites:
         taken_at: datetime | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        timers: Timers = Timers(),
     ) -> None:
         self.guild_id = guild_id
+        self.timers = timers
         self.before = before
         self.taken_at = taken_at
         self.clock = clock
@@ -303,13 +315,13 @@ class GuildInvites:
             return verdict
         undecided = {d.member_id for d in judgement.decisions if d.kind in (AMBIGUOUS, UNKNOWN)}
         age = self.clock() - self.queue[0].arrived
-        if not undecided or age >= SETTLE_SECONDS:
+        if not undecided or age >= self.timers.settle:
             return verdict
         members = len({j.member_id for j in joins})
         expected = judgement.expected
         if expected is not None and expected < members and late:
             return replace(verdict, defer="refetch")
-        if role_links and age < ROLE_GRACE_SECONDS:
+        if role_links and age < self.timers.role_grace:
             roleless = {j.member_id for j in joins if not j.role_links}
             if undecided & roleless:
                 return replace(verdict, defer="roles")
@@ -325,7 +337,7 @@ class GuildInvites:
             return False
         now = self.clock()
         return any(
-            q.member_id in members and not q.role_ids and now - q.arrived < ROLE_GRACE_SECONDS
+            q.member_id in members and not q.role_ids and now - q.arrived < self.timers.role_grace
             for q in self.queue
         )
 

@@ -18,7 +18,7 @@ from botworker.attribution import InviteState
 from botworker.snapshots import load_snapshot
 from botworker.sync import run_sync
 
-from ._logic import GuildInvites, PendingJoin
+from ._logic import GuildInvites, PendingJoin, Timers
 from ._roles import role_ids
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ class Reconciliation:
     """Mixed into the invite-tracking cog (which provides the queues and the workers)."""
 
     guilds: dict[int, GuildInvites]
+    timers: Timers
     _wake: dict[int, asyncio.Event]
     _units: dict[int, asyncio.Lock]
     _early: dict[int, list[PendingJoin]]
@@ -53,7 +54,7 @@ class Reconciliation:
         tracker = self.guilds.get(guild.id)
         if tracker is None:
             persisted = await self._load(guild.id) if restore else None
-            tracker = GuildInvites(str(guild.id), *(persisted or (None, None)))
+            tracker = GuildInvites(str(guild.id), *(persisted or (None, None)), timers=self.timers)
             self.guilds[guild.id] = tracker
             self._wake[guild.id] = asyncio.Event()
             self._units[guild.id] = asyncio.Lock()
