@@ -208,6 +208,9 @@ if CLICK_BUFFER:
     }
 # Seconds a landing page's link and campaign stay cached (saving either forgets them at once).
 LINK_CACHE_SECONDS = env_int("LINK_CACHE_SECONDS", 300, min_value=0, max_value=86400)
+# How long each web process keeps the copies it read on top (no cache round trip for a link
+# being clicked); another process's save shows here within this time. 0: always ask the cache.
+LINK_LOCAL_CACHE_SECONDS = env_float("LINK_LOCAL_CACHE_SECONDS", 1.0, min_value=0.0, max_value=60.0)
 
 # --- Webhooks ---------------------------------------------------------------------------------
 # Endpoints must be https. Plain http is accepted only to a loopback address (localhost,

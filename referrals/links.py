@@ -7,9 +7,15 @@ three tables. Saving or deleting a link, its campaign or its influencer forgets 
 `LINK_CACHE_SECONDS` bounds how long a copy lives in any case. Unknown codes are cached too, so
 scanning for codes costs no query; creating a link forgets its code's "unknown". Each cached
 copy carries a stamp (`cache_stamp`) under which the views keep what they derive from it.
+
+Each process also keeps the copies it read for `LINK_LOCAL_CACHE_SECONDS` (1 s by default): a
+link that is being clicked costs its landing pages and Join presses no cache round trip (and no
+unpickling) at all. A save forgets the process's own copies at once; other processes see it
+when theirs lapse, within that second.
 """
 
 import secrets
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -78,9 +84,30 @@ def cache_key(code: str) -> str:
     return f"link:v1:{code}"
 
 
+# code -> (lapses at, on the monotonic clock; the link or _MISSING). Shared by the process's
+# threads: the copies are only read (their related objects are loaded before they are kept).
+_local: dict[str, tuple[float, ReferralLink | str]] = {}
+_LOCAL_MAX = 10_000
+_clock = time.monotonic  # tests move it
+
+
 def cached_link(code: str) -> ReferralLink | None:
-    """The link for a valid `code` (campaign and influencer loaded), or None: from the cache
-    when it has it, else from the database, then cached."""
+    """The link for a valid `code` (campaign and influencer loaded), or None: from this
+    process's copies, else the cache, else the database (then cached)."""
+    local = settings.LINK_LOCAL_CACHE_SECONDS if settings.LINK_CACHE_SECONDS else 0
+    if local:
+        kept = _local.get(code)
+        if kept is not None and kept[0] > _clock():
+            return None if isinstance(kept[1], str) else kept[1]
+    found = _shared_link(code)
+    if local:
+        if len(_local) >= _LOCAL_MAX:
+            _local.clear()
+        _local[code] = (_clock() + local, found or _MISSING)
+    return found
+
+
+def _shared_link(code: str) -> ReferralLink | None:
     found = cache.get(cache_key(code)) if settings.LINK_CACHE_SECONDS else None
     if found is None:
         found = (
@@ -107,10 +134,22 @@ def cache_stamp(link: ReferralLink) -> str:
 
 def forget_links(codes) -> None:
     """Drop these codes' cached links, now and once the current transaction commits."""
-    keys = [cache_key(code) for code in codes if code]
+    codes = [code for code in codes if code]
+    keys = [cache_key(code) for code in codes]
     if keys:
-        cache.delete_many(keys)
-        transaction.on_commit(lambda: cache.delete_many(keys))
+
+        def forget() -> None:
+            for code in codes:
+                _local.pop(code, None)
+            cache.delete_many(keys)
+
+        forget()
+        transaction.on_commit(forget)
+
+
+def forget_local_links() -> None:
+    """Drop this process's copies (tests that empty the cache between cases)."""
+    _local.clear()
 
 
 def on_link_changed(sender, instance: ReferralLink, raw: bool = False, **kwargs) -> None:

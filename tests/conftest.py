@@ -72,9 +72,13 @@ def _fresh_cache():
     """Rate-limit windows and locks live in the cache: every test starts with an empty one."""
     from django.core.cache import cache
 
+    from referrals.links import forget_local_links
+
     cache.clear()
+    forget_local_links()
     yield
     cache.clear()
+    forget_local_links()
 
 
 @pytest.fixture(autouse=True)

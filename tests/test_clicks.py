@@ -117,6 +117,32 @@ def test_the_link_is_read_once_then_served_from_the_cache(client, bob_link):
     assert not any('FROM "referral_links"' in q["sql"] for q in second.captured_queries)
 
 
+def test_each_process_asks_the_cache_for_a_clicked_link_once_a_second(
+    client, bob_link, settings, monkeypatch
+):
+    from django.core.cache import cache
+
+    from referrals import links
+
+    now = [1000.0]
+    monkeypatch.setattr(links, "_clock", lambda: now[0])
+    settings.LINK_LOCAL_CACHE_SECONDS = 1.0
+    visit(client, bob_link.referral_code)
+    # another process switches the link off (its save reaches the shared cache, not us)
+    ReferralLink.objects.filter(pk=bob_link.pk).update(is_active=False)
+    cache.delete(links.cache_key(bob_link.referral_code))
+
+    # within the second this process still serves its copy, without asking anyone
+    now[0] += 0.9
+    with CaptureQueriesContext(connection) as queries:
+        assert visit(client, bob_link.referral_code).status_code == 200
+    assert not any('FROM "referral_links"' in q["sql"] for q in queries.captured_queries)
+
+    # after it, the switch shows
+    now[0] += 0.2
+    assert visit(client, bob_link.referral_code).status_code == 410
+
+
 def test_switching_a_link_off_takes_effect_at_once(client, bob_link):
     visit(client, bob_link.referral_code)
 
