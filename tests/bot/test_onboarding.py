@@ -227,6 +227,24 @@ async def test_it_keeps_buttons_and_answers_across_a_bot_restart(
     emu.assert_no_violations()
 
 
+async def test_a_stopping_bot_finishes_the_welcome_it_was_about_to_post(emu, bots, bob_link):
+    # given a member whose join was just recorded, with Discord answering slowly
+    harness = await bots(emu)
+    member = await join(emu, harness, "ivy")
+    outcome = await attribute(member, str(bob_link.pk))
+    emu.set_latency(300)
+
+    # when the bot is told to stop right as the welcome is on its way (SIGTERM)
+    harness.bot.dispatch("member_attributed", member, outcome)
+    await harness.close()
+
+    # then the welcome was still posted, with its button
+    (welcome,) = [
+        m for m in emu.messages(defaults.WELCOME_CHANNEL_ID) if f"<@{member.id}>" in m["content"]
+    ]
+    assert button(welcome)["custom_id"] == f"onb:start:{outcome.welcome.session_id}"
+
+
 async def test_it_says_so_when_a_completed_member_presses_again(emu, bots, bob_link, eager_tasks):
     # given a member who completed the one-field form
     harness = await bots(emu)

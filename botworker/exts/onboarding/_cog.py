@@ -7,7 +7,10 @@ restart is answered exactly like a fresh one, and the database decides who may u
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import nextcord
 from nextcord.ext import commands
@@ -23,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_CONTENT = 2000
 BROKEN = "This button no longer works. Ask a moderator for help."
 FAILED = "Something went wrong on our side; your answers so far are kept. Try again in a minute."
+# How long a stopping bot lets welcomes being posted and buttons being answered finish.
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class OnboardingCog(commands.Cog):
@@ -30,6 +35,38 @@ class OnboardingCog(commands.Cog):
 
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self._in_flight: set[asyncio.Task] = set()
+        hooks = getattr(bot, "shutdown_hooks", None)
+        if hooks is not None:
+            hooks.append(self.shutdown)
+
+    @contextmanager
+    def _tracked(self) -> Iterator[None]:
+        """This handler's task is waited for by `shutdown`."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)
+        try:
+            yield
+        finally:
+            self._in_flight.discard(task)  # type: ignore[arg-type]
+
+    async def shutdown(self) -> None:
+        """Let the welcomes being posted and the buttons being answered finish (for up to
+        SHUTDOWN_GRACE_SECONDS) before the bot's HTTP session closes under them: a welcome cut
+        off leaves a member without their button. Runs after the invite tracker's hook, so the
+        welcomes of the joins it recorded while stopping are among them."""
+        # Handlers dispatched just before (the tracker's last `member_attributed`) start at
+        # the loop's next turn and only then count themselves in.
+        await asyncio.sleep(0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SHUTDOWN_GRACE_SECONDS
+        while pending := self._in_flight - {asyncio.current_task()}:
+            left = deadline - loop.time()
+            if left <= 0:
+                log.warning("stopping with %d welcome(s) or answer(s) unfinished", len(pending))
+                return
+            await asyncio.wait(pending, timeout=left)
 
     @commands.Cog.listener()
     async def on_member_attributed(self, member: nextcord.Member, outcome: JoinOutcome) -> None:
@@ -42,7 +79,8 @@ class OnboardingCog(commands.Cog):
         """
         if outcome.welcome is None:
             return
-        where = await _welcome.deliver(member, outcome.welcome)
+        with self._tracked():
+            where = await _welcome.deliver(member, outcome.welcome)
         self.bot.dispatch("welcome_sent", member, outcome.welcome, where)
 
     @commands.Cog.listener()
@@ -62,6 +100,12 @@ class OnboardingCog(commands.Cog):
             nextcord.InteractionType.modal_submit,
         ):
             return
+        with self._tracked():
+            await self._answer(interaction, raw, kind)
+
+    async def _answer(
+        self, interaction: nextcord.Interaction, raw: object, kind: nextcord.InteractionType
+    ) -> None:
         action = _views.parse(raw)
         is_submit = kind == nextcord.InteractionType.modal_submit
         if action is None or (action.kind == "modal") != is_submit:
