@@ -147,6 +147,10 @@ else:
         }
     DATABASES["default"]["CONN_MAX_AGE"] = _conn_max_age
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django binds parameters client-side, and such statements are never prepared; a threshold
+    # no statement reaches lets the Join claim prepare its own explicitly (its planning cost
+    # more than running it: referrals/invites/_handout.py) and nothing else.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache, Celery ---------------------------------------------------------------------

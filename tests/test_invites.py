@@ -339,6 +339,28 @@ def test_a_press_that_got_no_tracked_invite_does_not_hold_up_the_next(
     assert ManagedInvite.objects.get(status="assigned").visitor_id == client.cookies["it_vid"].value
 
 
+def test_the_claim_is_planned_once_per_connection_on_postgresql(client, bob_link, discord_emulator):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    # Given a full pool
+    top_up_pool(bob_link.campaign_id)
+
+    # When two visitors press Join
+    for _ in range(2):
+        client.cookies.clear()
+        client.get(f"/r/{bob_link.referral_code}", HTTP_USER_AGENT=WINDOWS_CHROME)
+        assert join(client, bob_link).status_code == 302
+
+    # Then both got an invite, and the session holds the claim as a prepared statement
+    assert ManagedInvite.objects.filter(status="assigned").count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert [s for s in prepared if "FOR UPDATE SKIP LOCKED" in s]
+
+
 def test_a_visitors_first_press_is_one_statement_on_postgresql(client, bob_link, discord_emulator):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
