@@ -97,9 +97,11 @@ def test_processes_share_one_window_through_redis(settings):
 
 @pytest.fixture
 def strict_global_limit(discord_emulator, settings, monkeypatch):
-    """The local Discord allows the token 10 requests per second; so does the app's setting."""
+    """The local Discord allows the token 10 requests per second; the app is told 8, the
+    margin a loaded machine needs between taking a slot and the request's arrival (CI runs two
+    suites on two cores)."""
     monkeypatch.setattr(pacing, "_local", {})
-    settings.DISCORD_GLOBAL_RATE = 10
+    settings.DISCORD_GLOBAL_RATE = 8
     settings.DISCORD_BOT_RATE_SHARE = 0.5
     faults = discord_emulator.emulator.faults
     before = faults.global_rate
@@ -111,7 +113,7 @@ def strict_global_limit(discord_emulator, settings, monkeypatch):
 def test_the_bot_and_the_web_app_together_never_earn_a_global_429(
     discord_emulator, strict_global_limit, monkeypatch
 ):
-    # Given the bot and a web process, each with three times its share to send at once
+    # Given the bot and a web process, each with several times its share to send at once
     bot = build_bot(extensions=[])
     monkeypatch.setattr(pacing, "_process_window", None)  # the web app: another process
     rest = DiscordREST(discord_emulator.api_base, discord.BOT_TOKEN, timeout=5)
