@@ -3,6 +3,7 @@ the guild's referral roles (role id -> link). Read from this app's tables, for
 `botworker.attribution` to decide with.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from referrals.models import ManagedInvite, ReferralLink
@@ -28,13 +29,18 @@ class AttributionInputs:
         return {role_id: role.link_id for role_id, role in self.roles.items()}
 
 
-def attribution_inputs(guild_id: str) -> AttributionInputs:
-    """What the bot reads after each invite fetch: our invites and the referral roles."""
+def attribution_inputs(guild_id: str, codes: Iterable[str] | None = None) -> AttributionInputs:
+    """What the bot reads after each invite fetch: our invites and the referral roles.
+
+    `codes`: only these invites (the ones the window can show: its baseline, the fetched list
+    and the carried uses), so a batch reads at most Discord's invite cap of rows, however many
+    invites the guild's campaigns made over their lives; None: all of the guild's."""
     managed: dict[str, str | None] = {}
     revoked: set[str] = set()
-    rows = ManagedInvite.objects.filter(guild_id=guild_id).values_list(
-        "discord_invite_code", "referral_link_id", "status"
-    )
+    invites = ManagedInvite.objects.filter(guild_id=guild_id)
+    if codes is not None:
+        invites = invites.filter(discord_invite_code__in=sorted(set(codes)))
+    rows = invites.values_list("discord_invite_code", "referral_link_id", "status")
     for code, link_id, status in rows:
         if status == Status.REVOKED:
             revoked.add(code)

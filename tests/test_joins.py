@@ -128,6 +128,28 @@ def test_it_tells_the_bot_which_codes_are_managed_and_revoked(bob_link, invite):
     assert inputs.role_links == {"1300000000000000900": str(bob_link.pk)}
 
 
+def test_it_reads_only_the_invites_a_window_can_show(bob_link, invite):
+    # given the guild's invites of a long campaign: one in play, and many long since used
+    ManagedInvite.objects.bulk_create(
+        ManagedInvite(
+            campaign=bob_link.campaign,
+            discord_invite_code=f"Old{n}",
+            discord_invite_url=f"https://discord.gg/Old{n}",
+            guild_id=GUILD,
+            channel_id=bob_link.campaign.channel_id,
+            status=ManagedInvite.Status.USED,
+        )
+        for n in range(50)
+    )
+
+    # when the bot asks about the codes of its window
+    inputs = attribution_inputs(GUILD, {"BobCode1", "Old7", "NotOurs"})
+
+    # then only those of ours are read
+    assert inputs.managed == {"BobCode1": str(bob_link.pk), "Old7": None}
+    assert len(attribution_inputs(GUILD).managed) == 51
+
+
 def test_it_lists_members_already_recorded_since_a_time(bob_link, invite):
     exact(bob_link, invite)
     assert recorded_members(GUILD, WHEN - timedelta(days=365)) == {MEMBER}

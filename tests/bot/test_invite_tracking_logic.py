@@ -295,6 +295,20 @@ def test_it_waits_for_a_late_members_role_rather_than_fetching_again():
     assert book.judge(*judged, role_links=links, force=True).defer == "refetch"
 
 
+def test_it_asks_about_the_codes_of_its_window_and_of_carried_uses():
+    # given a baseline of "a" and "b", and a carried use of "gone" (its invite left both lists)
+    book = tracker("a", "b")
+    book.carry = Carry((Use("gone", NOW),), 1)
+
+    # when a list with "b" and a new "c" is judged / then those are the codes asked about
+    assert book.codes_in_play({"b": single_use("b"), "c": single_use("c")}) == {
+        "a",
+        "b",
+        "c",
+        "gone",
+    }
+
+
 def test_it_keeps_a_deleted_code_in_the_snapshot_until_the_next_diff():
     # given INVITE_DELETE for "a" seen before the join
     book = tracker("a")

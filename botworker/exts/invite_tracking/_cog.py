@@ -233,7 +233,9 @@ class InviteTracking(
                 for i in fetched
                 if i.code
             )
-            inputs = await run_sync_joins(attribution_inputs, str(guild_id))
+            inputs = await run_sync_joins(
+                attribution_inputs, str(guild_id), tracker.codes_in_play(after)
+            )
             while True:
                 verdict = tracker.judge(
                     after,

@@ -185,6 +185,11 @@ class GuildInvites:
             since = min(since, queued.joined_at - timedelta(milliseconds=1))
         return unspent(self.before, self.carry), since
 
+    def codes_in_play(self, after: Mapping[str, InviteState]) -> frozenset[str]:
+        """The codes judging `after` can ask about: the baseline's, the list's and the carried
+        uses' (a carried use's invite may have left both)."""
+        return frozenset([*(self.before or {}), *after, *(use.code for use in self.carry.uses)])
+
     def invite_created(self, invite: InviteState) -> None:
         """INVITE_CREATE: into this window's baseline, or the next one's if a fetch is out."""
         if self.fetching:
