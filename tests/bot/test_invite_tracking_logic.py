@@ -290,8 +290,10 @@ def test_it_waits_for_a_late_members_role_rather_than_fetching_again():
     assert verdict.defer is None
     assert [(d.kind, d.link_id) for d in verdict.decisions] == [("exact", "L1")]
 
-    # and once the wait ran out (forced), a credit by count alone still needs a fresh list
-    book.roles_updated("m1", frozenset())
+    # and with another role only (an auto-role), it still waits for the referral role; once
+    # the wait ran out (forced), a credit by count alone still needs a fresh list
+    book.roles_updated("m1", frozenset({"auto-role"}))
+    assert book.judge(*judged, role_links=links).defer == "roles"
     assert book.judge(*judged, role_links=links, force=True).defer == "refetch"
 
 

@@ -335,14 +335,17 @@ class GuildInvites:
         return verdict
 
     def _role_on_its_way(self, members: set[str], role_links: Mapping[str, str]) -> bool:
-        """In a guild with referral roles, one of `members` has none yet and arrived less than
-        ROLE_GRACE_SECONDS ago: their role (GUILD_MEMBER_UPDATE) is likely on its way, and with
-        it an answer that needs no fresh list."""
+        """In a guild with referral roles, one of `members` has none of them yet and arrived
+        less than ROLE_GRACE_SECONDS ago: their role (GUILD_MEMBER_UPDATE) is likely on its way,
+        and with it an answer that needs no fresh list. (Other roles, an auto-role say, do not
+        count.)"""
         if not role_links:
             return False
         now = self.clock()
         return any(
-            q.member_id in members and not q.role_ids and now - q.arrived < self.timers.role_grace
+            q.member_id in members
+            and not q.role_ids & role_links.keys()
+            and now - q.arrived < self.timers.role_grace
             for q in self.queue
         )
 
