@@ -69,13 +69,18 @@ def charlie_link(campaign, charlie):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate-limit windows and locks live in the cache: every test starts with an empty one."""
+    """Rate-limit windows and locks live in the cache: every test starts with an empty one (and
+    with no cached links or Discord pacing windows of earlier tests)."""
     from django.core.cache import cache
 
+    from botworker.discord_rest import pacing
     from referrals.links import forget_local_links
 
     cache.clear()
     forget_local_links()
+    # A bot built by an earlier test must not pace this test's REST calls with its window.
+    pacing._process_window = None
+    pacing._local.clear()
     yield
     cache.clear()
     forget_local_links()
@@ -118,13 +123,10 @@ def discord_emulator(_emulator_thread, settings, monkeypatch):
     Faults are injected on its loop: `discord_emulator.call(discord_emulator.faults.X, …)`.
     """
     from botworker import discord_rest
-    from botworker.discord_rest import pacing
 
     _emulator_thread.reset()
     # A fresh REST client too: rate-limit state learned in one test must not leak into the next.
     monkeypatch.setattr(discord_rest, "_client", None)
-    monkeypatch.setattr(pacing, "_local", {})
-    monkeypatch.setattr(pacing, "_process_window", None)
     settings.DISCORD_API_BASE = _emulator_thread.api_base
     settings.DISCORD_BOT_TOKEN = discord.BOT_TOKEN
     settings.DISCORD_INVITE_BASE = f"{_emulator_thread.base_url}/invite"
