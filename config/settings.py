@@ -22,6 +22,7 @@ from config.env import (
     env_str,
     env_url,
 )
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -432,31 +433,4 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
-    },
-    "filters": {"client_errors_in_one_line": {"()": "config.logs.ClientErrorsInOneLine"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["client_errors_in_one_line"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # Django's own console handler (DEBUG) would print every 4xx a second time: its records
-        # reach the root handler above.
-        "django": {"handlers": [], "level": "INFO"},
-        # nextcord is chatty at INFO about gateway internals; operators want our lines.
-        "nextcord": {"level": "WARNING"},
-        "django.db.backends": {"level": "INFO"},
-        # urllib3 logs each request's full path at DEBUG: a webhook path carries a token.
-        "urllib3": {"level": "WARNING"},
-        # django-axes says INFO on every staff login; lockouts are WARNING.
-        "axes": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(LOG_LEVEL)

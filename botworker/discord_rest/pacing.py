@@ -23,6 +23,7 @@ count.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import threading
@@ -102,6 +103,13 @@ def pace_bot(http: object, window: SlidingWindow | None = None) -> SlidingWindow
 
 # -- the REST clients' share -------------------------------------------------------------------
 
+
+@functools.cache
+def _window_key(token: str) -> str:
+    """The token's window, named by a hash (never the token itself)."""
+    return "discord-global:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+
+
 _process_window: SlidingWindow | None = None  # the bot's, in the bot's process
 _local: dict[tuple[str, int], SlidingWindow] = {}
 _local_lock = threading.Lock()
@@ -115,7 +123,7 @@ def rest_reserve(token: str) -> float:
     if _process_window is not None:
         return _process_window.reserve(round(_process_window.limit * BACKGROUND_HEADROOM))
     limit = shares()[1]
-    key = "discord-global:" + hashlib.sha256(token.encode()).hexdigest()[:16]
+    key = _window_key(token)
     take = getattr(caches["default"], "take_slot", None)
     if take is not None:
         try:
