@@ -19,8 +19,9 @@ Keeping the snapshot (what the caller owes these functions):
   member used would be invisible to the diff.
 - ``INVITE_CREATE`` received before the fetch is sent goes into the current ``before``
   (:func:`with_created`); one received later goes into the next (``next_before(after, created)``).
-- ``managed`` and ``revoked`` are read *after* the fetch; ``revoked`` holds codes whose deletion
-  by a person is known (our own DELETE, recorded before it is sent; an admin's per the audit log).
+- ``managed`` and ``revoked`` are read *after* the fetch; ``revoked`` holds the codes we deleted
+  ourselves (recorded before the DELETE is sent). An invite deleted by hand is not in it (see the
+  residual in :func:`judge`).
 - Duplicate ``GUILD_MEMBER_ADD`` across calls (same member, same ``joined_at``) is dropped by the
   caller; within a call a member counts once.
 - ``carry`` is the previous judgement's ``carry``, passed through :meth:`Carry.expire` with the
@@ -127,7 +128,9 @@ class Evidence:
     revoked: frozenset[str]  # codes known to be deleted by a person, not consumed
     managed: Mapping[str, str | None]  # managed codes -> link id (None = pooled)
     vanity_code: str | None = None
-    vanity_uses_delta: int = 0  # growth of the vanity URL's uses, read after the invite list
+    # Growth of the vanity URL's uses, read after the invite list. The tracker does not read the
+    # vanity URL (yet): it passes 0, so a vanity join is `unknown`, or `ambiguous` beside uses.
+    vanity_uses_delta: int = 0
     carry: Carry = field(default_factory=Carry)  # from the previous judgement, expired
 
 

@@ -23,7 +23,8 @@ from referrals.roles import ensure_referral_role, wants_role
 log = logging.getLogger("referrals.invites")
 
 # A visitor's invite is handed to them again only while they have this long to accept it before
-# it is revoked (INVITE_REVOKE_LEAD_SECONDS ahead of its expiry).
+# it is revoked (`revoke_lead()` ahead of its expiry: INVITE_REVOKE_LEAD_SECONDS, at most a
+# quarter of the invite's lifetime).
 REUSE_MARGIN = timedelta(seconds=60)
 
 # Sent after commit with `campaign_id` when a handout drew on a campaign's pools. The task
@@ -82,7 +83,7 @@ def _take_press(key: str, link: ReferralLink, visitor_id: str):
 
     A visitor's presses on one link are served one after the other (a double-click sends two),
     so the second gets the first one's invite. The mark lives in the cache (shared through
-    Redis) for PRESS_SECONDS: longer than a handout can take (a pooled invite takes
+    Redis) for `press_seconds()`: longer than a handout can take (a pooled invite takes
     milliseconds; one made on Discord at most INVITE_POOL_WAIT_SECONDS, half as much again for
     a referral role). A press that got an invite leaves its mark to lapse — deleting it would
     cost every press a round trip — so a press that finds the mark looks in the database for

@@ -1,7 +1,7 @@
 """Per-guild bookkeeping around `botworker.attribution`: snapshot, deletions, the join queue.
 
 No I/O here: the cog fetches invites and records joins; this decides what to ask
-`attribute()`, whether a batch is ready to be decided, and what the next snapshot is.
+`judge()`, whether a batch is ready to be decided, and what the next snapshot is.
 """
 
 from __future__ import annotations

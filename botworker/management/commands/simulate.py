@@ -23,7 +23,8 @@ class Command(BaseCommand):
         "Run the web app, the bot, Celery (eager) and the local Discord together on a fresh "
         "database and drive synthetic visitors through click → join → onboarding → conversion. "
         "Prints the funnel, attribution accuracy (against the emulator's ground truth), "
-        "latencies and Discord calls; exits 1 when any join was credited to the wrong link."
+        "latencies and Discord calls; exits 1 when any join was credited to the wrong link, or "
+        "when invite-join recall is below --min-recall."
     )
     # The command replaces the database settings before its first query: no start-up checks
     # that would open a connection to the configured database first.
