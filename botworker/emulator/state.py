@@ -323,6 +323,10 @@ class World(InvitesMixin, RolesMixin, InteractionsMixin, WebhooksMixin, OAuthMix
                 raise errors.missing_permissions()
         del guild.members[user_id]
         guild.former_member_ids.add(user_id)
+        if user_id == self.bot_id:
+            # The bot itself: Discord tells it with GUILD_DELETE, its `unavailable` not set.
+            self.emit("GUILD_DELETE", {"id": guild.id}, GUILDS, guild.id)
+            return
         self.emit(
             "GUILD_MEMBER_REMOVE",
             {"guild_id": guild.id, "user": payloads.user(self.users[user_id])},

@@ -32,6 +32,7 @@ BOT_EVENTS = (
     "startup_report",
     "referral_roles_dropped",
     "return_visit_recorded",
+    "guild_remove",
 )
 
 

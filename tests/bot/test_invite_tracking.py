@@ -260,3 +260,31 @@ async def test_it_keeps_the_referral_role_when_the_campaign_says_so(
     await sync_to_async(bob_link.refresh_from_db)()
     roles = {m["user"]["id"]: m["roles"] for m in discord_emulator.members()}
     assert bob_link.referral_role_id in roles[members[0]]
+
+
+async def test_a_join_waiting_when_the_bot_is_removed_from_the_server_is_recorded_at_once(
+    discord_emulator, run_bot, tracked_campaign, bob_link, caplog
+):
+    # given a running bot whose invite list is slow to come back
+    bot, log = await run_bot()
+    lists = "GET /guilds/{guild_id}/invites"
+    fetched = discord_emulator.faults.calls[lists]
+    discord_emulator.call(discord_emulator.faults.set_latency, "GET /guilds/*/invites", 6.0)
+    code = await give_invite(bob_link, "visitor-1")
+
+    # and a visitor's join waiting for that list
+    member = discord_emulator.accept_invite(code)
+    deadline = asyncio.get_running_loop().time() + 10
+    while discord_emulator.faults.calls[lists] == fetched:
+        assert asyncio.get_running_loop().time() < deadline, "the bot never asked for the list"
+        await asyncio.sleep(0.01)
+
+    # when the bot is removed from the server (Discord sends GUILD_DELETE)
+    discord_emulator.remove_member(defaults.APPLICATION_ID)
+    await log.wait("guild_remove")
+
+    # then the join is recorded, as unknown, without waiting for a list it cannot get
+    await log.wait("join_recorded", lambda g, m, o: m == member.user_id, timeout=2.5)
+    event = (await recorded_joins())[member.user_id]
+    assert event.metadata["decision"] == "unknown" and event.link_id is None
+    assert "the bot is no longer in this server" in caplog.text

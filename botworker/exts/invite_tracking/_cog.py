@@ -46,6 +46,9 @@ from ._unrecorded import Unrecorded
 log = logging.getLogger("botworker.invite_tracking")
 
 FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
+# A batch that failed (the database unreachable, say) is tried again after this long, doubling
+# up to the second figure: never at once, which would list the guild's invites in a loop.
+BATCH_RETRY_SECONDS = (0.5, 30.0)
 
 
 class InviteTracking(
@@ -98,6 +101,23 @@ class InviteTracking(
     async def on_guild_join(self, guild: nextcord.Guild) -> None:
         """A guild the bot was just added to: a fresh snapshot."""
         await self.start_guild(guild, restore=False)
+
+    @commands.Cog.listener()
+    async def on_guild_remove(self, guild: nextcord.Guild) -> None:
+        """The bot left or was removed from the guild (GUILD_DELETE without `unavailable`): it
+        can neither list the invites nor welcome anyone there. The worker stops, the tracker
+        goes, and the joins still queued are recorded as `unknown`."""
+        tracker = self.guilds.pop(guild.id, None)
+        self._early.pop(guild.id, None)
+        self._refresh.discard(guild.id)
+        task = self._workers.pop(guild.id, None)
+        if task is not None:
+            task.cancel()
+        if tracker is not None and tracker.queue:
+            self._give_up(guild, tracker, "the bot is no longer in this server", "")
+        log.warning(
+            "guild=%s the bot is no longer in this server: invite tracking stopped", guild.id
+        )
 
     @commands.Cog.listener()
     async def on_invite_create(self, invite: nextcord.Invite) -> None:
@@ -194,26 +214,43 @@ class InviteTracking(
     # -- the worker ------------------------------------------------------------------------
 
     async def _work(self, guild_id: int) -> None:
-        tracker, wake = self.guilds[guild_id], self._wake[guild_id]
-        while not self._stopping:
+        tracker, wake = self.guilds.get(guild_id), self._wake[guild_id]
+        failures, delay = 0, 0.0
+        while not self._stopping and tracker is not None:
             if not tracker.queue and guild_id not in self._refresh:
                 wake.clear()
                 await wake.wait()
                 continue
+            guild = self.bot.get_guild(guild_id)
+            if guild is None:
+                return  # the bot is no longer in it: on_guild_remove records what is queued
             self._refresh.discard(guild_id)
             async with self._units[guild_id]:
                 if self._stopping:
                     return
                 try:
-                    await self._run_batch(guild_id, tracker)
+                    await self._run_batch(guild, tracker)
+                    failures = 0
                 except Exception:
-                    log.exception("guild=%s invite tracking batch failed", guild_id)
+                    failures += 1
+                    if tracker.fetching:
+                        tracker.cancel_fetch()
+                    first, most = BATCH_RETRY_SECONDS
+                    delay = min(most, first * 2 ** (failures - 1))
+                    log.exception(
+                        "guild=%s invite tracking batch failed (%d in a row): %d join(s) wait, "
+                        "next try in %.1f s",
+                        guild_id,
+                        failures,
+                        len(tracker.queue),
+                        delay,
+                    )
+            if failures:
+                await asyncio.sleep(delay)  # outside the unit: a shutdown need not wait for it
 
-    async def _run_batch(self, guild_id: int, tracker: GuildInvites) -> None:
+    async def _run_batch(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
         """One unit of work: fetch until the queued joins can be decided, record them."""
-        guild = self.bot.get_guild(guild_id)
-        if guild is None:
-            return
+        guild_id = guild.id
         force = False
         started = time.monotonic()
         while True:
