@@ -58,6 +58,10 @@ class RateLimitResult:
         }
 
 
+# inject_failure's status for a connection closed without an answer.
+DROP = 0
+
+
 def route_name(method: str, template: str) -> str:
     return f"{method.upper()} {template}"
 
@@ -122,7 +126,8 @@ class Faults:
         count: int | None = 1,
         probability: float = 1.0,
     ) -> None:
-        """Answer matching requests with a 5xx: the next `count`, or each with `probability`."""
+        """Answer matching requests with a 5xx: the next `count`, or each with `probability`.
+        `status` DROP (0): no answer at all, the connection closed (a network failure)."""
         self._injected_5xx.append(_Injected(pattern, count, probability, status))
 
     def set_latency(self, pattern: str, seconds: float) -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from botworker.emulator import defaults
 from botworker.emulator import permissions as perms
+from botworker.emulator.faults import DROP
 from botworker.emulator.models import Overwrite
 
 from .onboarding_support import *  # noqa: F403
@@ -124,6 +125,19 @@ async def test_it_moves_on_when_discord_refuses_a_channel_the_cache_allowed(emu,
 
     # then Discord's refusal was not the end: #general got it
     assert _posted_in(emu) == ["general"]
+
+
+async def test_it_moves_on_when_the_network_fails_under_a_post(emu, bots, bob_link, caplog):
+    # given the connection breaks, unanswered, under the bot's first post
+    harness = await bots(emu)
+    emu.faults.inject_failure("POST /channels/*/messages", status=DROP, count=1)
+
+    # when a member is welcomed
+    await _welcome(emu, harness, str(bob_link.pk))
+
+    # then the welcome still reached the member, in the next channel, and the log says why
+    assert _posted_in(emu) == ["general"]
+    assert "welcome not postable" in caplog.text and "Disconnected" in caplog.text
 
 
 async def test_it_sends_a_dm_when_no_channel_is_sendable(emu, bots, bob_link, caplog):

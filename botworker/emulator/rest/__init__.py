@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import DiscordError, unauthorized
-from ..faults import route_name
+from ..faults import DROP, route_name
 from . import messaging, oauth_routes, resources
 from .common import ACCESS_TOKEN, ACTOR_ID, API_PREFIX, AUTH_KEY, FAULTS, WORLD, Handler, reply
 
@@ -89,6 +89,11 @@ async def api_middleware(request: web.Request, handler: Handler) -> web.StreamRe
         if delay:
             await asyncio.sleep(delay)
         status = faults.injected_failure(route)
+        if status == DROP:
+            # The network fails under the call: the connection closes with no answer.
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)  # written nowhere: the connection is gone
         if status is not None:
             await asyncio.sleep(delay)
             return reply({"message": f"{status}: Internal Server Error", "code": 0}, status=status)

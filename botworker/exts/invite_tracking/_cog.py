@@ -19,13 +19,13 @@ import logging
 import time
 from dataclasses import replace
 
-import aiohttp
 import nextcord
 from django.utils import timezone
 from nextcord.ext import commands
 
 from analytics.joins import record_leave
 from botworker.attribution import UNKNOWN, Decision, snapshot_from
+from botworker.exts._failures import DISCORD_ERRORS, describe
 from botworker.sync import run_sync, run_sync_joins
 from referrals.evidence import attribution_inputs
 
@@ -45,7 +45,6 @@ from ._unrecorded import Unrecorded
 
 log = logging.getLogger("botworker.invite_tracking")
 
-FETCH_ERRORS = (nextcord.HTTPException, aiohttp.ClientError, asyncio.TimeoutError, OSError)
 # A batch that failed (the database unreachable, say) is tried again after this long, doubling
 # up to the second figure: never at once, which would list the guild's invites in a loop.
 BATCH_RETRY_SECONDS = (0.5, 30.0)
@@ -257,13 +256,13 @@ class InviteTracking(
             tracker.start_fetch(timezone.now())
             try:
                 fetched = await guild.invites()
-            except FETCH_ERRORS as error:
+            except DISCORD_ERRORS as error:
                 hint = (
                     " (the bot needs Manage Guild to list invites)"
                     if isinstance(error, nextcord.Forbidden)
                     else ""
                 )
-                self._give_up(guild, tracker, f"invite list not fetched ({_describe(error)})", hint)
+                self._give_up(guild, tracker, f"invite list not fetched ({describe(error)})", hint)
                 return
             after = snapshot_from(
                 invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
@@ -348,9 +347,3 @@ class InviteTracking(
             except TimeoutError:
                 return False
         return True
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, nextcord.HTTPException):
-        return f"HTTP {error.status} {error.text or ''}".strip()
-    return f"{type(error).__name__}: {error}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 from nextcord.ext import commands
 
 from analytics.joins import record_return_visit
+from botworker.exts._failures import DISCORD_ERRORS, describe
 from botworker.sync import run_sync
 from referrals.evidence import ReferralRole, referral_roles
 
@@ -122,12 +123,12 @@ class ReferralRoles:
                     *(nextcord.Object(int(r)) for r in drop),
                     reason="Invitetrail: referral credited",
                 )
-            except nextcord.HTTPException as error:
+            except DISCORD_ERRORS as error:
                 log.warning(
-                    "guild=%s member=%s referral role(s) not removed: HTTP %s",
+                    "guild=%s member=%s referral role(s) not removed: %s",
                     member.guild.id,
                     member.id,
-                    error.status,
+                    describe(error),
                 )
             else:
                 self.bot.dispatch("referral_roles_dropped", member.guild.id, str(member.id))

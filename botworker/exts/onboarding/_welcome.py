@@ -21,6 +21,7 @@ import logging
 import nextcord
 
 from analytics.joins import Welcome
+from botworker.exts._failures import DISCORD_ERRORS, describe
 
 from . import _views
 
@@ -68,15 +69,16 @@ async def deliver(member: nextcord.Member, welcome: Welcome) -> str | None:
             await channel.send(
                 welcome.text, view=_views.start_view(welcome.session_id), allowed_mentions=MENTIONS
             )
-        except nextcord.HTTPException as exc:
+        except DISCORD_ERRORS as exc:
+            # A network failure may hide a post Discord made: a second welcome elsewhere is
+            # better than none.
             log.warning(
-                "welcome not postable guild=%s member=%s channel=%s session=%s: %s %s",
+                "welcome not postable guild=%s member=%s channel=%s session=%s: %s",
                 guild.id,
                 member.id,
                 channel.id,
                 welcome.session_id,
-                exc.status,
-                exc.code,
+                describe(exc),
             )
             continue
         log.info(
@@ -92,15 +94,14 @@ async def deliver(member: nextcord.Member, welcome: Welcome) -> str | None:
         await member.send(
             welcome.text, view=_views.start_view(welcome.session_id), allowed_mentions=MENTIONS
         )
-    except nextcord.HTTPException as exc:
+    except DISCORD_ERRORS as exc:
         log.error(
             "welcome NOT delivered guild=%s member=%s session=%s: no channel the bot can post "
-            "in and the DM was refused (%s %s); check the bot's View Channel/Send Messages",
+            "in and the DM failed (%s); check the bot's View Channel/Send Messages",
             guild.id,
             member.id,
             welcome.session_id,
-            exc.status,
-            exc.code,
+            describe(exc),
         )
         return None
     log.info(
