@@ -145,10 +145,10 @@ def _validate(body: dict) -> tuple[dict, str]:
         return {}, "campaign_id must be a campaign's UUID."
     if not is_snowflake(user_id):
         return {}, "discord_user_id must be a Discord user id (a string of 17 to 20 digits)."
-    if not isinstance(username, str) or len(username) > 64:
-        return {}, "discord_username must be a string of at most 64 characters."
-    if not isinstance(code, str) or len(code) > 64:
-        return {}, "referral_code must be a string of at most 64 characters."
+    if not isinstance(username, str) or len(username) > 64 or "\x00" in username:
+        return {}, "discord_username must be a string of at most 64 characters, without NUL."
+    if not isinstance(code, str) or len(code) > 64 or "\x00" in code:
+        return {}, "referral_code must be a string of at most 64 characters, without NUL."
     return {
         "campaign_id": campaign_uuid,
         "discord_user_id": user_id,

@@ -16,7 +16,14 @@ MAX_REFERRER = 1024
 
 def utm_parameters(query) -> dict[str, str]:
     """The UTM parameters present in a query dict, each bounded in length."""
-    return {key: query[key][:MAX_UTM] for key in UTM_KEYS if query.get(key)}
+    found = {key: storable(query[key], MAX_UTM) for key in UTM_KEYS if query.get(key)}
+    return {key: value for key, value in found.items() if value}
+
+
+def storable(value: str, limit: int) -> str:
+    """`value` without NUL characters (PostgreSQL's text cannot hold them: one in a header or
+    a query string would lose the click), cut to `limit`."""
+    return value.replace("\x00", "")[:limit]
 
 
 def record_landing_visit(
@@ -50,10 +57,10 @@ def record_landing_visit(
         link_id=link.pk,
         campaign_id=link.campaign_id,
         event_type=ReferralEvent.EventType.CLICK if is_click else ReferralEvent.EventType.PREVIEW,
-        user_agent=user_agent[:512],
+        user_agent=storable(user_agent, 512),
         ip_address=ip_address,
         ip_hash=ip_hash,
-        referrer=referrer[:MAX_REFERRER],
+        referrer=storable(referrer, MAX_REFERRER),
         device_type=visit.device_type,
         browser=visit.browser,
         os=visit.os,

@@ -134,7 +134,7 @@ def submit(
 
 def clean_answer(spec: OnboardingField, raw: str) -> tuple[str, str]:
     """(normalised value, "") or ("", why it is not acceptable) for one field."""
-    value = raw.strip()[:MAX_VALUE]
+    value = raw.replace("\x00", "").strip()[:MAX_VALUE]  # PostgreSQL text holds no NUL
     if not value:
         return ("", "this answer is required") if spec.required else ("", "")
     if spec.min_length and len(value) < spec.min_length:
@@ -147,8 +147,9 @@ def clean_answer(spec: OnboardingField, raw: str) -> tuple[str, str]:
         except ValidationError:
             return "", "that is not an email address"
     elif spec.field_type == Type.NUMBER:
-        if not re.fullmatch(r"-?\d+(\.\d+)?", value.replace(",", "")):
-            return "", "please enter a number"
+        # Digits 0-9; commas only between thousands ("1,5" is not fifteen): "." for decimals.
+        if not re.fullmatch(r"-?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?", value, re.ASCII):
+            return "", "please enter a number (digits, with . for decimals)"
         if not math.isfinite(float(value.replace(",", ""))):
             return "", "please enter a number"
         value = value.replace(",", "")
@@ -190,7 +191,7 @@ def _complete(session: OnboardingSession, reply_to: tuple[str, str] | None = Non
             conversion, _ = conversions.convert(session)
             transaction.on_commit(partial(_after_completion, conversion.pk, reply_to))
     log.info("onboarding completed session=%s member=%s", session.pk, session.discord_user_id)
-    return Outcome("done", f"You're all set — thanks for joining {session.campaign}!")
+    return Outcome("done", f"You're all set — thanks for joining {session.campaign.display_title}!")
 
 
 def _after_completion(conversion_id: int, reply_to: tuple[str, str] | None) -> None:
@@ -240,7 +241,7 @@ def _steps(session: OnboardingSession) -> list[Step]:
     steps = []
     for i in range(total):
         chunk = fields[i * FIELDS_PER_MODAL : (i + 1) * FIELDS_PER_MODAL]
-        title = str(session.campaign)[:30] + (f" ({i + 1}/{total})" if total > 1 else "")
+        title = session.campaign.display_title[:30] + (f" ({i + 1}/{total})" if total > 1 else "")
         specs = tuple(
             FieldSpec(
                 key=f.key,

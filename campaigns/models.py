@@ -317,8 +317,10 @@ class OnboardingField(models.Model):
         if self.field_type == self.FieldType.CHOICE:
             if not isinstance(self.choices, list) or not self.choices:
                 raise ValidationError({"choices": "A choice field needs at least one answer."})
-            if not all(isinstance(c, str) and c.strip() for c in self.choices):
-                raise ValidationError({"choices": "Each answer must be non-empty text."})
+            if not all(isinstance(c, str) and c.strip() and "\x00" not in c for c in self.choices):
+                raise ValidationError(
+                    {"choices": "Each answer must be non-empty text (no NUL characters)."}
+                )
         elif self.choices:
             raise ValidationError({"choices": "Only choice fields take a list of answers."})
         if self.min_length and self.max_length and self.max_length < self.min_length:

@@ -9,7 +9,7 @@ HEX_COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 def is_snowflake(value: object) -> bool:
-    return isinstance(value, str) and bool(SNOWFLAKE_RE.match(value))
+    return isinstance(value, str) and bool(SNOWFLAKE_RE.fullmatch(value))
 
 
 def validate_snowflake(value: str) -> None:
@@ -32,7 +32,7 @@ def validate_snowflake_list(value: object) -> None:
 
 
 def validate_hex_colour(value: str) -> None:
-    if not HEX_COLOUR_RE.match(value or ""):
+    if not HEX_COLOUR_RE.fullmatch(value or ""):
         raise ValidationError(
             "%(value)s is not a colour: use #RRGGBB, e.g. #5865F2.",
             params={"value": repr(value)},

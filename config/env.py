@@ -6,6 +6,7 @@ traceback) instead of being silently read as a default.
 """
 
 import os
+import zoneinfo
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -99,7 +100,25 @@ def env_url(name: str, default: str, *, schemes: Iterable[str] = ("http", "https
         raise ImproperlyConfigured(
             f"{name}={value!r} is not a URL: expected {' or '.join(schemes)}://host[/path]."
         )
+    try:
+        parts.port  # noqa: B018 -- urlsplit checks the port only when asked for it
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} has no valid port: expected a number from 1 to 65535."
+        ) from None
     return value.rstrip("/")
+
+
+def env_time_zone(name: str, default: str) -> str:
+    """An IANA time zone name (UTC, Europe/Berlin)."""
+    value = env_str(name, default)
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a time zone: use an IANA name such as UTC or Europe/Berlin."
+        ) from None
+    return value
 
 
 def env_database(name: str, default: str) -> dict:

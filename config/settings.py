@@ -20,6 +20,7 @@ from config.env import (
     env_list,
     env_rate,
     env_str,
+    env_time_zone,
     env_url,
 )
 from config.logs import logging_config
@@ -395,7 +396,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- I18n, static -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = env_str("TIME_ZONE", "UTC")
+TIME_ZONE = env_time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

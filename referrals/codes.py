@@ -31,4 +31,4 @@ def generate_code(title: str = "") -> str:
 
 def is_valid_code(code: object) -> bool:
     """Whether `code` could be a referral code at all — checked before any database query."""
-    return isinstance(code, str) and len(code) <= 64 and bool(CODE_RE.match(code))
+    return isinstance(code, str) and len(code) <= 64 and bool(CODE_RE.fullmatch(code))

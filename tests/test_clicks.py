@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from analytics import clicks
 from analytics.models import DailyRollup, ReferralEvent
 from analytics.rollups import aggregate_events
 from referrals.models import ReferralLink
@@ -222,3 +223,22 @@ def test_a_wrong_click_setting_stops_start_up_with_one_clear_line(variable, valu
     assert result.returncode != 0
     assert says in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_nul_character_in_a_query_or_header_loses_neither_the_page_nor_the_click(
+    client, bob_link
+):
+    # PostgreSQL's text cannot hold NUL: once, this was a 500 there and the click was lost.
+    response = visit(
+        client,
+        bob_link.referral_code,
+        agent=WINDOWS_CHROME + "\x00",
+        QUERY_STRING="utm_source=a%00b&utm_medium=%00",
+        HTTP_REFERER="https://example.com/\x00",
+    )
+    clicks.drain()
+
+    assert response.status_code == 200
+    event = ReferralEvent.objects.get(link=bob_link, event_type="click")
+    assert event.metadata == {"utm": {"utm_source": "ab"}}
+    assert "\x00" not in event.user_agent + event.referrer

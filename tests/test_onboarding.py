@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from analytics import onboarding
 from analytics.joins import record_join
@@ -110,6 +111,9 @@ def test_six_fields_become_two_steps_with_one_mistake_corrected(
         (T.EMAIL, {}, "a@", False),
         (T.NUMBER, {}, "1,200.5", True),
         (T.NUMBER, {}, "twelve", False),
+        (T.NUMBER, {}, "1,5", False),  # a decimal comma is not fifteen
+        (T.NUMBER, {}, "\u0661\u0662\u0663", False),  # digits 0-9 only
+        (T.SHORT_TEXT, {}, "a\x00b", True),
         (T.URL, {}, "https://example.com", True),
         (T.URL, {}, "javascript:alert(1)", False),
         (T.CHOICE, {"choices": ["Yes", "No"]}, "yes", True),
@@ -123,6 +127,12 @@ def test_each_answer_is_checked_by_its_type(campaign, kind, extra, raw, ok):
     spec = OnboardingField(campaign=campaign, key="k", label="K", field_type=kind, **extra)
     value, error = onboarding.clean_answer(spec, raw)
     assert (error == "") is ok
+    assert "\x00" not in value  # PostgreSQL's text cannot hold it
+
+
+def test_a_number_with_thousands_separators_is_stored_without_them(campaign):
+    spec = OnboardingField(campaign=campaign, key="k", label="K", field_type=T.NUMBER)
+    assert onboarding.clean_answer(spec, "-1,200,000.5") == ("-1200000.5", "")
 
 
 def test_continue_opens_exactly_the_step_it_names(six_fields, session_id):
@@ -171,3 +181,27 @@ def test_it_refuses_a_step_outside_the_form_with_a_clear_message(six_fields, ses
     assert "This form has no step" in outcome.message and "(it has 2)" in outcome.message
     assert OnboardingResponse.objects.count() == 0
     assert onboarding.step_at(session_id, MEMBER, index).status == "unknown"
+
+
+def test_members_read_the_campaigns_public_title_not_its_internal_name(
+    campaign, session_id, django_capture_on_commit_callbacks
+):
+    campaign.fields.all().delete()
+    OnboardingField.objects.create(campaign=campaign, key="name", label="Name", order=0)
+    campaign.public_title = "Summer Drop"
+    campaign.save(update_fields=["public_title"])
+
+    step = onboarding.begin(session_id, MEMBER).step
+    with django_capture_on_commit_callbacks(execute=True):
+        done = onboarding.submit(session_id, MEMBER, 0, {"name": "Ann"})
+
+    assert step.title == "Summer Drop"
+    assert done.message == "You're all set — thanks for joining Summer Drop!"
+
+
+def test_a_choice_answer_cannot_hold_a_nul_character(campaign):
+    field = OnboardingField(
+        campaign=campaign, key="k", label="K", field_type=T.CHOICE, choices=["ok", "a\x00b"]
+    )
+    with pytest.raises(ValidationError, match="no NUL characters"):
+        field.clean()

@@ -32,6 +32,12 @@ def manage(*args, **env):
         ("DJANGO_DEBUG", "maybe", "DJANGO_DEBUG='maybe' is not a boolean"),
         ("DATABASE_URL", "mysql://x@y/z", "DATABASE_URL='mysql://x@y/z' is not supported"),
         ("REDIS_URL", "localhost:6379", "REDIS_URL='localhost:6379' is not a URL"),
+        (
+            "REDIS_URL",
+            "redis://127.0.0.1:abc",
+            "REDIS_URL='redis://127.0.0.1:abc' has no valid port",
+        ),
+        ("TIME_ZONE", "Mars/Base", "TIME_ZONE='Mars/Base' is not a time zone"),
         ("CLICK_DEDUPE_SECONDS", "an hour", "CLICK_DEDUPE_SECONDS='an hour' is not a whole number"),
         ("IP_ANONYMIZATION", "raw", "IP_ANONYMIZATION='raw' is not one of: truncate, hash, none"),
         ("DISCORD_API_BASE", "discord.com/api", "DISCORD_API_BASE='discord.com/api' is not a URL"),

@@ -80,7 +80,7 @@ def create_invite(
         budget=budget,
     )
     code = data.get("code") if isinstance(data, dict) else None
-    if not isinstance(code, str) or not INVITE_CODE_RE.match(code):
+    if not isinstance(code, str) or not INVITE_CODE_RE.fullmatch(code):
         raise DiscordError(f"Discord returned an invite without a valid code: {str(data)[:200]}")
     expires_at = _parse_time(data.get("expires_at")) or (
         timezone.now() + timedelta(seconds=campaign.invite_max_age_seconds)
