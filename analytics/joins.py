@@ -359,7 +359,12 @@ def record_leave(*, guild_id: str, member_id: str, left_at: datetime) -> None:
         .order_by("-created_at")
         .first()
     )
-    key = f"leave:{guild_id}:{member_id}:{left_at.astimezone(UTC).isoformat()}"
+    # One leave per recorded join (Discord may send GUILD_MEMBER_REMOVE twice); a member with
+    # no recorded join, one per minute.
+    if last_join is not None:
+        key = f"leave:{guild_id}:{member_id}:after:{last_join.pk}"
+    else:
+        key = f"leave:{guild_id}:{member_id}:{left_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
     try:
         with transaction.atomic():
             ReferralEvent.objects.create(

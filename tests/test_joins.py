@@ -111,6 +111,14 @@ def test_a_leave_is_credited_to_the_members_link(bob_link, invite):
     assert leave.link == bob_link
 
 
+def test_a_leave_discord_announces_twice_is_one_leave(bob_link, invite):
+    exact(bob_link, invite)
+    for moment in (WHEN + timedelta(hours=1), WHEN + timedelta(hours=1, milliseconds=40)):
+        record_leave(guild_id=GUILD, member_id=MEMBER, left_at=moment)
+
+    assert ReferralEvent.objects.filter(event_type="leave").count() == 1
+
+
 def test_it_tells_the_bot_which_codes_are_managed_and_revoked(bob_link, invite):
     ManagedInvite.objects.create(
         campaign=bob_link.campaign,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.db import OperationalError
 
+from analytics import joins
 from analytics.models import ReferralEvent
 
 from .helpers import give_invite, stop_bot
@@ -75,3 +77,33 @@ async def test_it_does_not_record_again_joins_recorded_before_the_restart(
     # then nothing is reconciled: still one join record
     assert log.events["join_recorded"] == []
     assert list(await sync_to_async(_joins)()) == [member]
+
+
+async def test_a_database_failure_at_start_up_delays_the_reconciliation_and_loses_no_join(
+    discord_emulator, run_bot, tracked_campaign, bob_link, monkeypatch, caplog
+):
+    # given a bot that took its snapshot and was stopped, and a join made while it was stopped
+    code = await give_invite(bob_link, "visitor-1")
+    bot, _ = await run_bot()
+    await stop_bot(bot)
+    member = discord_emulator.accept_invite(code).user_id
+    # and a database that fails the first look at who is recorded (a fault injected at that
+    # one read; everything else uses the real database)
+    real, failures = joins.recorded_members, [OperationalError("connection refused")]
+
+    def recorded_members(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(joins, "recorded_members", recorded_members)
+
+    # when the bot starts again
+    _, log = await run_bot(wait_snapshot=False)
+
+    # then the reconciliation is tried again, and the offline join is recorded, exactly
+    await log.wait("join_recorded", lambda g, m, o: m == member, timeout=10)
+    recorded = await sync_to_async(_joins)()
+    assert list(recorded) == [member]
+    assert recorded[member].metadata["decision"] == "exact"
+    assert "not reconciled (try 1); trying again in 1 s" in caplog.text

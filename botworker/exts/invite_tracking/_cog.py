@@ -68,6 +68,9 @@ class InviteTracking(
         self._kept: dict[int, dict[tuple[str, str], dict]] = {}
         self._kept_changed: set[int] = set()
         self._retries: dict[int, asyncio.Task[None]] = {}
+        # Start-up reconciliations waiting to be tried again (the database was unavailable).
+        self._restarts: dict[int, asyncio.Task[None]] = {}
+        self._restart_tries: dict[int, int] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._early: dict[int, list[PendingJoin]] = {}
         self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
@@ -84,7 +87,8 @@ class InviteTracking(
             tracker.timers = timers
 
     def cog_unload(self) -> None:
-        for task in [*self._workers.values(), *self._recorders.values(), *self._retries.values()]:
+        tasks = [*self._workers.values(), *self._recorders.values(), *self._retries.values()]
+        for task in [*tasks, *self._restarts.values()]:
             task.cancel()
         self.stop_background()
 
@@ -109,9 +113,9 @@ class InviteTracking(
         tracker = self.guilds.pop(guild.id, None)
         self._early.pop(guild.id, None)
         self._refresh.discard(guild.id)
-        task = self._workers.pop(guild.id, None)
-        if task is not None:
-            task.cancel()
+        for task in (self._workers.pop(guild.id, None), self._restarts.pop(guild.id, None)):
+            if task is not None:
+                task.cancel()
         if tracker is not None and tracker.queue:
             self._give_up(guild, tracker, "the bot is no longer in this server", "")
         log.warning(
@@ -177,7 +181,9 @@ class InviteTracking(
 
     @commands.Cog.listener()
     async def on_raw_member_remove(self, payload: nextcord.RawMemberRemoveEvent) -> None:
-        """GUILD_MEMBER_REMOVE → a `leave` event."""
+        """GUILD_MEMBER_REMOVE → a `leave` event (not for bots: their joins are not recorded)."""
+        if payload.user.bot:
+            return
         guild_id, member_id = str(payload.guild_id), str(payload.user.id)
         try:
             await run_sync(

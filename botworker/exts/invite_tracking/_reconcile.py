@@ -24,14 +24,22 @@ from ._roles import role_ids
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
+    from nextcord.ext import commands
+
 log = logging.getLogger("botworker.invite_tracking")
+
+RESTART_MAX_SECONDS = 60
 
 
 class Reconciliation:
     """Mixed into the invite-tracking cog (which provides the queues and the workers)."""
 
+    bot: commands.Bot
     guilds: dict[int, GuildInvites]
     timers: Timers
+    _stopping: bool
+    _restarts: dict[int, asyncio.Task[None]]
+    _restart_tries: dict[int, int]
     _wake: dict[int, asyncio.Event]
     _units: dict[int, asyncio.Lock]
     _early: dict[int, list[PendingJoin]]
@@ -66,11 +74,42 @@ class Reconciliation:
             # Invites we made while away are part of the baseline: consumed meanwhile, they
             # would otherwise be in neither list and their uses invisible.
             since = tracker.taken_at
-            for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
-                tracker.invite_created(invite)
-            await self._queue_offline_joins(guild, tracker)
+            try:
+                for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
+                    tracker.invite_created(invite)
+                await self._queue_offline_joins(guild, tracker)
+            except Exception:
+                self._start_again(guild)
+                return
+        self._restart_tries.pop(guild.id, None)
+        pending = self._restarts.pop(guild.id, None)
+        if pending is not None and pending is not asyncio.current_task():
+            pending.cancel()
         self._enqueue(guild.id, self._early.pop(guild.id, []))
         self._ensure_worker(guild.id, refresh=True)
+
+    def _start_again(self, guild: nextcord.Guild) -> None:
+        """Reconciliation could not read the database: try again later, 1 s doubling to a
+        minute. The guild's worker waits meanwhile (its joins queue, nothing is decided), so
+        no snapshot moves past the joins made while the bot was away, and they are found."""
+        tries = self._restart_tries.get(guild.id, 0) + 1
+        self._restart_tries[guild.id] = tries
+        delay = min(RESTART_MAX_SECONDS, 2 ** (tries - 1))
+        log.exception(
+            "guild=%s joins made while the bot was away not reconciled (try %d); trying again "
+            "in %d s, new joins wait meanwhile",
+            guild.id,
+            tries,
+            delay,
+        )
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            current = self.bot.get_guild(guild.id)
+            if not self._stopping and current is not None:
+                await self.start_guild(current, restore=True)
+
+        self._restarts[guild.id] = asyncio.create_task(later(), name=f"reconcile-{guild.id}")
 
     async def _load(self, guild_id: int) -> tuple[dict[str, InviteState], object] | None:
         try:

@@ -26,6 +26,7 @@ class Shutdown:
     _recorded: dict[int, asyncio.Queue[Batch]]
     _recorders: dict[int, asyncio.Task[None]]
     _retries: dict[int, asyncio.Task[None]]
+    _restarts: dict[int, asyncio.Task[None]]
     stop_background: Callable[[], None]
     persist_unrecorded: Callable[[int], Awaitable[None]]
     _save: Callable[..., Awaitable[None]]
@@ -39,7 +40,7 @@ class Shutdown:
                 await asyncio.wait_for(lock.acquire(), SHUTDOWN_GRACE_SECONDS)
                 lock.release()
             self._wake[guild_id].set()
-        for task in [*self._workers.values(), *self._retries.values()]:
+        for task in [*self._workers.values(), *self._retries.values(), *self._restarts.values()]:
             task.cancel()
         self.stop_background()
         drained = set()
