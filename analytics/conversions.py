@@ -149,7 +149,10 @@ def assign_roles(conversion: Conversion) -> list[str]:
 def remember_reply(conversion_id: int, reply_to: tuple[str, str] | None) -> None:
     """Keep (application id, interaction token) server-side for the side-effects task."""
     if reply_to and all(reply_to):
-        cache.set(_reply_key(conversion_id), list(reply_to), REPLY_SECONDS)
+        try:
+            cache.set(_reply_key(conversion_id), list(reply_to), REPLY_SECONDS)
+        except Exception as exc:  # the conversion stands; only the note about roles is lost
+            log.warning("conversion %s: reply details not kept (cache): %r", conversion_id, exc)
 
 
 def finish_side_effects(conversion_id: int) -> bool:
@@ -166,9 +169,14 @@ def finish_side_effects(conversion_id: int) -> bool:
     if conversion is None:
         return False
     problems = assign_roles(conversion)
-    reply = cache.get(_reply_key(conversion.pk))
-    # Whoever deletes the reply tells the member: two runs at once send one note.
-    if cache.delete(_reply_key(conversion.pk)) and isinstance(reply, list) and len(reply) == 2:
+    try:
+        reply = cache.get(_reply_key(conversion.pk))
+        # Whoever deletes the reply tells the member: two runs at once send one note.
+        mine = cache.delete(_reply_key(conversion.pk))
+    except Exception as exc:  # the roles are given; the member's note is what is lost
+        log.warning("conversion %s: no note to the member (cache): %r", conversion.pk, exc)
+        reply, mine = None, False
+    if mine and isinstance(reply, list) and len(reply) == 2:
         tell_member(str(reply[0]), str(reply[1]), problems)
     Conversion.objects.filter(pk=conversion.pk).update(side_effects_done_at=timezone.now())
     return True

@@ -107,18 +107,24 @@ def submit(
         return _no_such_step(index, len(steps))
     chunk = fields[index * FIELDS_PER_MODAL : (index + 1) * FIELDS_PER_MODAL]
     errors: dict[str, str] = {}
-    for spec in chunk:
-        raw = values.get(spec.key, "")
-        value, error = clean_answer(spec, raw if isinstance(raw, str) else "")
-        if error:
-            errors[spec.key] = error
-        elif value:
-            OnboardingResponse.objects.update_or_create(
-                campaign=session.campaign,
-                discord_user_id=member_id,
-                field_key=spec.key,
-                defaults={"value": value, "link": session.link},
+    with transaction.atomic():  # a failure part-way stores none of the step's answers
+        for spec in chunk:
+            raw = values.get(spec.key, "")
+            value, error = clean_answer(spec, raw if isinstance(raw, str) else "")
+            answers = OnboardingResponse.objects.filter(
+                campaign=session.campaign, discord_user_id=member_id, field_key=spec.key
             )
+            if error:
+                errors[spec.key] = error
+            elif value:
+                OnboardingResponse.objects.update_or_create(
+                    campaign=session.campaign,
+                    discord_user_id=member_id,
+                    field_key=spec.key,
+                    defaults={"value": value, "link": session.link},
+                )
+            elif spec.key in values:  # an optional answer emptied: the old one goes
+                answers.delete()
     if errors:
         names = ", ".join(f"**{_label(fields, key)}**: {msg}" for key, msg in errors.items())
         return Outcome(

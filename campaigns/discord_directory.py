@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from botworker.discord_rest import DiscordError, DiscordHTTPError, discord
+from campaigns.validators import is_snowflake
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def guild_directory(guild_id: str, *, refresh: bool = False) -> GuildDirectory:
     """Channels a member can be invited into or welcomed in (by position), and the roles the
     bot could give (highest first, without @everyone and integration-managed roles)."""
     guild_id = str(guild_id or "")
-    if not guild_id.isdecimal():
+    if not is_snowflake(guild_id):
         return GuildDirectory(guild_id, error=NO_GUILD)
     if not settings.DISCORD_BOT_TOKEN:
         return GuildDirectory(guild_id, error=NO_TOKEN)

@@ -1,9 +1,11 @@
 """The onboarding form as modal steps: validation, stored answers, one start, completion."""
 
+import logging
 from datetime import UTC, datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.test import override_settings
 
 from analytics import onboarding
 from analytics.joins import record_join
@@ -205,3 +207,36 @@ def test_a_choice_answer_cannot_hold_a_nul_character(campaign):
     )
     with pytest.raises(ValidationError, match="no NUL characters"):
         field.clean()
+
+
+def test_a_member_can_clear_an_optional_answer_given_before(six_fields, session_id):
+    first = {"name": "Ann", "email": "ann@example.com", "age": "30", "level": "Pro"}
+    onboarding.submit(session_id, MEMBER, 0, {**first, "site": "https://ann.example"})
+
+    onboarding.submit(session_id, MEMBER, 0, {**first, "site": ""})
+
+    stored = dict(OnboardingResponse.objects.values_list("field_key", "value"))
+    assert "site" not in stored
+    assert stored["name"] == "Ann"
+
+
+UNREACHABLE_CACHE = {
+    "default": {
+        "BACKEND": "config.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+        "OPTIONS": {"socket_connect_timeout": 0.5},
+    }
+}
+
+
+def test_a_cache_that_does_not_answer_costs_the_draft_not_the_step(six_fields, session_id, caplog):
+    from botworker.exts.onboarding._logic import open_step, submit_step
+
+    bad = {"name": "Ann", "email": "not-an-email", "age": "30", "level": "Pro"}
+    with override_settings(CACHES=UNREACHABLE_CACHE), caplog.at_level(logging.WARNING):
+        invalid = submit_step(session_id, MEMBER, 0, bad, None)
+        again = open_step(session_id, MEMBER, 0, None)
+
+    assert invalid.status == "invalid" and "email" in invalid.errors
+    assert again.status == "step" and again.step.index == 0
+    assert "onboarding draft not set (cache unavailable)" in caplog.text

@@ -41,7 +41,7 @@ def open_step(
         outcome = onboarding.step_at(session_id, member_id, index)
     step = outcome.step if outcome.status == "step" else None
     if step is not None and index is not None:
-        draft = cache.get(_draft_key(session_id, index))
+        draft = _draft_cache("get", _draft_key(session_id, index))
         if isinstance(draft, dict):
             outcome = dataclasses.replace(outcome, step=_prefilled(step, draft))
     log.info(
@@ -66,9 +66,9 @@ def submit_step(
     outcome = onboarding.submit(session_id, member_id, index, values, reply_to=reply_to)
     if outcome.status == "invalid" and outcome.step is not None:
         draft = {f.key: f.value for f in outcome.step.fields}
-        cache.set(_draft_key(session_id, index), draft, DRAFT_SECONDS)
+        _draft_cache("set", _draft_key(session_id, index), draft, DRAFT_SECONDS)
     elif outcome.status in ("step", "done"):
-        cache.delete(_draft_key(session_id, index))
+        _draft_cache("delete", _draft_key(session_id, index))
     log.info(
         "onboarding submit session=%s member=%s step=%s status=%s invalid=%s",
         session_id,
@@ -92,3 +92,13 @@ def _prefilled(step: Step, draft: dict[str, object]) -> Step:
 
 def _draft_key(session_id: str, index: int) -> str:
     return f"onboarding:draft:{session_id}:{index}"
+
+
+def _draft_cache(operation: str, *args: object) -> object:
+    """A draft is a convenience: a cache that does not answer (Redis down) costs the member
+    their typed values, never the step. Logged, and None."""
+    try:
+        return getattr(cache, operation)(*args)
+    except Exception as exc:
+        log.warning("onboarding draft not %s (cache unavailable): %r", operation, exc)
+        return None

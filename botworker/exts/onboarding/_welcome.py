@@ -22,6 +22,7 @@ import nextcord
 
 from analytics.joins import Welcome
 from botworker.exts._failures import DISCORD_ERRORS, describe
+from campaigns.validators import is_snowflake
 
 from . import _views
 
@@ -37,7 +38,7 @@ def candidate_channels(
     """Text channels to try, best first, without duplicates, only where the bot can post."""
     ordered: list[nextcord.abc.GuildChannel | None] = []
     for raw in channel_ids:
-        if str(raw).isdecimal():
+        if is_snowflake(str(raw)):
             ordered.append(guild.get_channel(int(raw)))
     ordered.append(guild.system_channel)
     by_position = sorted(guild.text_channels, key=lambda c: (c.position, c.id))
