@@ -71,3 +71,9 @@ def test_it_writes_nothing_in_the_future(demo):
 def test_it_needs_the_demo_campaign(db):
     with pytest.raises(CommandError, match="demo_data"):
         call_command("demo_activity", stdout=StringIO())
+
+
+@pytest.mark.parametrize("days", ["-5", "0", "91", "99999999999999999999", "a week"])
+def test_it_refuses_a_number_of_days_it_would_not_honour(db, days):
+    with pytest.raises(CommandError, match="--days"):
+        call_command("demo_activity", "--days", days)

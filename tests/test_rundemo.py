@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -141,3 +142,17 @@ def test_a_port_held_by_another_program_is_one_line(bare_env):
         f"CommandError: Port {taken} on 127.0.0.1 is in use by another program: stop it, or "
         "choose another port with --web-port."
     ]
+
+
+@pytest.mark.parametrize(
+    ("ports", "says"),
+    [
+        (["--web-port", "70000"], "70000 is not a port number: use 1 to 65535"),
+        (["--web-port", "0"], "0 is not a port number"),
+        (["--discord-port", "http"], "'http' is not a port number"),
+        (["--web-port", "8123", "--discord-port", "8123"], "both 8123: give each its own port"),
+    ],
+)
+def test_it_refuses_ports_it_cannot_use_before_starting_anything(ports, says):
+    with pytest.raises(CommandError, match=re.escape(says)):
+        call_command("rundemo", *ports)

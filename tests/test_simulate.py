@@ -218,6 +218,8 @@ def test_it_refuses_options_that_mean_nothing():
         call_command("simulate", "--links", "2", "--campaigns", "3")
     with pytest.raises(CommandError, match="--oauth-share is a share between 0 and 1"):
         call_command("simulate", "--oauth-share", "1.5")
+    with pytest.raises(CommandError, match="--database-url is postgres://user@host:5432/name"):
+        call_command("simulate", "--database-url", "garbage://x")
 
 
 def test_it_refuses_the_new_options_out_of_range_naming_them():

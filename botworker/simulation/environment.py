@@ -56,7 +56,10 @@ def database_config(url: str) -> dict:
         path = Path(settings.VAR_DIR) / SQLITE_FILE
         path.parent.mkdir(exist_ok=True)
         url = f"sqlite:///{path}"
-    config = environ.Env.db_url_config(url)
+    try:
+        config = environ.Env.db_url_config(url)
+    except Exception as exc:  # django-environ raises assorted errors on bad URLs
+        raise ValueError(f"--database-url {url!r} could not be read: {exc}") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # Web threads, the bot and tasks share the file: as settings.py configures it.
         config["ENGINE"] = settings.SQLITE_ENGINE
@@ -66,7 +69,10 @@ def database_config(url: str) -> dict:
         config["CONN_MAX_AGE"] = 0
         config["TEST"] = {"NAME": f"{config['NAME']}_simulate"}
     else:
-        raise ValueError(f"--database-url: unsupported database {config['ENGINE']}")
+        raise ValueError(
+            f"--database-url: unsupported database {config['ENGINE'] or url!r}: use "
+            "postgres://user@host:5432/name or sqlite:///path"
+        )
     return config
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from campaigns.models import MAX_INVITE_AGE
 
@@ -15,6 +16,7 @@ ARRIVALS = ("poisson", "even")
 POPULARITY = ("zipf", "uniform")
 ROLES_IN = ("add", "update")
 MIN_INVITE_AGE = 60  # the campaign model's lower bound
+DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "psql", "sqlite")
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class SimulationOptions:
                 "--discord-latency-ms must be between 0 and 10000",
             ),
             (self.step_timeout > 0, "--step-timeout must be positive"),
+            (
+                not self.database_url or urlsplit(self.database_url).scheme in DATABASE_SCHEMES,
+                "--database-url is postgres://user@host:5432/name or sqlite:///path",
+            ),
         ]
         for name, value in asdict(self.drop).items():
             checks.append((0 <= value < 1, f"--drop-{name} is a probability below 1"))

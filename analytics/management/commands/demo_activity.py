@@ -20,6 +20,7 @@ from analytics.rollups import rebuild_link_counters
 from botworker.management.devonly import require
 from campaigns.management.demo import DEMO_CAMPAIGN
 from campaigns.models import Campaign
+from config.cli import int_between
 from referrals.models import ReferralLink
 
 try:
@@ -62,11 +63,15 @@ def clock(moment: datetime):
         yield
 
 
+# --days: 1 to 90 (the dashboards' longest default range).
+days_back = int_between(1, 90, "a number of days")
+
+
 class Command(BaseCommand):
     help = "Add a month of demo clicks, joins, onboarding and conversions (idempotent)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--days", type=int, default=30, help="How many days back (≤ 90).")
+        parser.add_argument("--days", type=days_back, default=30, help="How many days back (1–90).")
 
     def handle(self, *args, days: int, **options) -> None:
         require(discord, "demo_activity")
@@ -81,7 +86,7 @@ class Command(BaseCommand):
             )
         )
         added = 0
-        for offset in range(min(days, 90) - 1, -1, -1):
+        for offset in range(days - 1, -1, -1):
             day = today - timedelta(days=offset)
             if day in done:
                 continue

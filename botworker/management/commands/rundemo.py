@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from botworker.management.devonly import require
+from config.cli import int_between
 from referrals.models import ReferralLink
 
 try:
@@ -58,6 +59,10 @@ def _stop(*_) -> None:
     raise Stop
 
 
+# A TCP port to listen on (0 would pick one the demo could not announce).
+port_number = int_between(1, 65535, "a port number")
+
+
 def port_taken(port: int) -> bool:
     with socket.socket() as probe:
         # As the servers bind: a port only in TIME_WAIT after a stopped demo is free.
@@ -84,8 +89,8 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--web-port", type=int, default=8000)
-        parser.add_argument("--discord-port", type=int, default=8100)
+        parser.add_argument("--web-port", type=port_number, default=8000)
+        parser.add_argument("--discord-port", type=port_number, default=8100)
         parser.add_argument(
             "--setup",
             action="store_true",
@@ -124,6 +129,10 @@ class Command(BaseCommand):
 
     def check_ports(self, web_port: int, discord_port: int) -> None:
         """One line, before anything starts, when a port is taken (by a demo or anything)."""
+        if web_port == discord_port:
+            raise CommandError(
+                f"--web-port and --discord-port are both {web_port}: give each its own port."
+            )
         web, local_discord = port_taken(web_port), port_taken(discord_port)
         if not (web or local_discord):
             return

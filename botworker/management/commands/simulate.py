@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError
 
 from botworker.management.devonly import require
 
@@ -196,7 +197,11 @@ class Command(BaseCommand):
             options.validate()
         except ValueError as exc:
             raise CommandError(str(exc)) from None
-        report = run_simulation(options)
+        try:
+            report = run_simulation(options)
+        except OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CommandError(f"--database-url: the database did not answer ({first})") from None
         self.stdout.write(render_table(report))
         if o["json_path"]:
             path = Path(o["json_path"])
