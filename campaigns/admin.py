@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin_form import CampaignForm
+from campaigns.admin_history import KeepsHistory
 from campaigns.admin_preview import previews
 from campaigns.discord_directory import bot_guilds, guild_directory
 from campaigns.models import Campaign, OnboardingField
@@ -31,7 +32,7 @@ class OnboardingFieldInline(admin.TabularInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(KeepsHistory, admin.ModelAdmin):
     form = CampaignForm
     list_display = [
         "campaign_name",

@@ -4,6 +4,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from campaigns.admin_history import KeepsHistory
 from campaigns.scoping import ScopedAdminMixin
 from referrals import qr
 from referrals.models import ManagedInvite, OAuthJoinAttempt, ReferralLink, UntrackedHandout
@@ -12,7 +13,7 @@ CAMPAIGN = ("campaign", admin.RelatedOnlyFieldListFilter)
 
 
 @admin.register(ReferralLink)
-class ReferralLinkAdmin(ScopedAdminMixin, admin.ModelAdmin):
+class ReferralLinkAdmin(KeepsHistory, ScopedAdminMixin, admin.ModelAdmin):
     influencer_path = "influencer"
     list_display = [
         "title",

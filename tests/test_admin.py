@@ -79,3 +79,21 @@ def test_the_sidebar_names_oauth_join_attempts_as_people_write_them(client, alic
     page = client.get(reverse("admin:index")).content.decode()
     assert ">OAuth join attempts<" in page
     assert "O auth" not in page
+
+
+@pytest.mark.parametrize("model", ["campaigns_campaign", "referrals_referrallink"])
+def test_deleting_what_has_recorded_activity_says_why_it_cannot_and_what_to_do(
+    client, alice, bob_link, model
+):
+    ReferralEvent.objects.create(link=bob_link, campaign=bob_link.campaign, event_type="click")
+    target = bob_link.campaign if model == "campaigns_campaign" else bob_link
+    client.force_login(alice)
+
+    page = client.get(reverse(f"admin:{model}_delete", args=[target.pk])).content.decode()
+    refused = client.post(reverse(f"admin:{model}_delete", args=[target.pk]), {"post": "yes"})
+
+    assert "1 recorded referral event — the history is kept, so switch the" in page
+    assert "off instead" in page
+    assert "doesn't have permission" not in page
+    assert refused.status_code in (200, 403)
+    assert type(target).objects.filter(pk=target.pk).exists()
