@@ -20,6 +20,7 @@ from referrals.models import ReferralLink
 
 log = logging.getLogger(__name__)
 AUTH_SCOPE = "bot-api-auth-failures"
+NO_NUL = r"^[^\x00]*$"
 
 SESSION_REQUEST = inline_serializer(
     "OnboardingSessionRequest",
@@ -29,11 +30,12 @@ SESSION_REQUEST = inline_serializer(
         "discord_user_id": serializers.RegexField(
             SNOWFLAKE_RE.pattern, help_text="A Discord user id: 17 to 20 digits."
         ),
-        "discord_username": serializers.CharField(
-            max_length=64, required=False, allow_blank=True, trim_whitespace=False
+        # No NUL: PostgreSQL's text cannot hold it (_validate refuses it with a 400).
+        "discord_username": serializers.RegexField(
+            NO_NUL, max_length=64, required=False, allow_blank=True, trim_whitespace=False
         ),
-        "referral_code": serializers.CharField(
-            max_length=64, required=False, allow_blank=True, trim_whitespace=False
+        "referral_code": serializers.RegexField(
+            NO_NUL, max_length=64, required=False, allow_blank=True, trim_whitespace=False
         ),
     },
 )
