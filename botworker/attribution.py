@@ -40,7 +40,6 @@ EXACT, LINK, AMBIGUOUS, ORGANIC, UNKNOWN = "exact", "link", "ambiguous", "organi
 
 # Our clock and Discord's disagree a little: an expiry this close to a vanishing is "maybe".
 CLOCK_SKEW = timedelta(seconds=30)
-_VANITY = "(vanity)"
 _UNCOUNTED = "(uncounted)"  # stands for uses that could not be counted, to time them out
 _POOLED = "pooled"
 
@@ -127,10 +126,6 @@ class Evidence:
     deleted: Mapping[str, datetime]  # INVITE_DELETE seen since the snapshot: code -> when seen
     revoked: frozenset[str]  # codes known to be deleted by a person, not consumed
     managed: Mapping[str, str | None]  # managed codes -> link id (None = pooled)
-    vanity_code: str | None = None
-    # Growth of the vanity URL's uses, read after the invite list. The tracker does not read the
-    # vanity URL (yet): it passes 0, so a vanity join is `unknown`, or `ambiguous` beside uses.
-    vanity_uses_delta: int = 0
     carry: Carry = field(default_factory=Carry)  # from the previous judgement, expired
 
 
@@ -149,7 +144,7 @@ def judge(evidence: Evidence, joins: Sequence[Join], now: datetime) -> Judgement
     """Decide every join of one window.
 
     1. Tally the window: *certain* uses per code (growth of ``uses``, a single-use invite that
-       vanished surely before its expiry and was not revoked or pooled, vanity growth) and
+       vanished surely before its expiry and was not revoked or pooled) and
        *maybe* uses (a vanishing around expiry, a vanished multi-use invite; None = unbounded).
        The pool of uses is the carry plus the window's certain uses.
     2. Members with exactly one referral role, per link L: credited to L when the pool holds a
@@ -384,15 +379,12 @@ def _tally(evidence: Evidence, now: datetime) -> tuple[Counter[str], int | None]
             maybe = None
         else:
             maybe += room
-    if evidence.vanity_uses_delta > 0:
-        certain[evidence.vanity_code or _VANITY] += evidence.vanity_uses_delta
-    elif evidence.vanity_uses_delta < 0:
-        maybe = None
     return certain, maybe
 
 
 def _owner(evidence: Evidence, code: str) -> tuple[str, str | None]:
-    """(LINK, link id) for an assigned managed code, (ORGANIC, None) for unmanaged or vanity."""
+    """(LINK, link id) for an assigned managed code, (ORGANIC, None) for an unmanaged one (the
+    vanity URL included: the tracker lists it among the invites, with its uses)."""
     if code not in evidence.managed:
         return ORGANIC, None
     link = evidence.managed[code]

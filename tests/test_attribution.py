@@ -100,9 +100,9 @@ def test_it_records_a_join_through_a_permanent_invite_as_organic():
 
 
 def test_it_records_a_join_through_the_vanity_url_as_organic():
-    ev = evidence(
-        [BOB_INVITE], [BOB_INVITE], managed=MANAGED, vanity_code="launch", vanity_uses_delta=1
-    )
+    # the tracker lists the vanity URL (Get Guild Vanity URL: code and uses) among the invites
+    vanity = [invite("launch", 40, 0), invite("launch", 41, 0)]
+    ev = evidence([BOB_INVITE, vanity[0]], [BOB_INVITE, vanity[1]], managed=MANAGED)
     assert kinds(attribute(ev, joins("m1"), LATER)) == [(ORGANIC, "launch", None)]
 
 
@@ -352,7 +352,6 @@ class Guild:
     now: datetime = T0
     live: dict = field(default_factory=dict)  # Discord's invite list
     managed: dict = field(default_factory=dict)  # our database: code -> link (None = pooled)
-    vanity_uses: int = 0
     gateway: list = field(default_factory=list)  # events not yet delivered, in order
     truth: dict = field(default_factory=dict)  # (member, joined_at) -> (code, link or None)
     members: list = field(default_factory=list)
@@ -379,12 +378,11 @@ class Guild:
         self.truth[(member, self.now)] = (code, self.managed.get(code))
         role = self.roles.get(code)
         events = [("join", Join(member, self.now, frozenset({role} if role and role_seen else ())))]
-        if code != "vanity":
-            old = self.live[code]
-            self.live[code] = invite(code, old.uses + 1, old.max_uses, old.expires_at)
-            if old.max_uses and old.uses + 1 >= old.max_uses:
-                del self.live[code]
-                events.insert(0 if delete_first else 1, ("delete", code))
+        old = self.live[code]
+        self.live[code] = invite(code, old.uses + 1, old.max_uses, old.expires_at)
+        if old.max_uses and old.uses + 1 >= old.max_uses:
+            del self.live[code]
+            events.insert(0 if delete_first else 1, ("delete", code))
         self.gateway += events
 
     def tick(self, seconds):
@@ -402,7 +400,6 @@ class Bot:
     revoked: set = field(default_factory=set)
     pending: list = field(default_factory=list)
     seen: set = field(default_factory=set)
-    vanity_seen: int = 0
     carry: Carry = field(default_factory=Carry)
     arrived: dict = field(default_factory=dict)  # pending join -> when it was delivered
     decided: list = field(default_factory=list)
@@ -430,8 +427,6 @@ class Bot:
             deleted=dict(self.deleted),
             revoked=frozenset(self.revoked),
             managed=dict(guild.managed),
-            vanity_code="vanity",
-            vanity_uses_delta=guild.vanity_uses - self.vanity_seen,
             carry=self.carry.expire(min(self.arrived[j] for j in batch) - LAG),
         )
         judged = judge(ev, batch, guild.now)
@@ -446,7 +441,6 @@ class Bot:
         self.seen |= {(j.member_id, j.joined_at) for j in batch}
         self.before = next_before(ev.after, now=guild.now)
         self.deleted = {c: t for c, t in self.deleted.items() if c in self.before}
-        self.vanity_seen = guild.vanity_uses
 
     def quiet(self):
         """Longer than the gateway's lag without a join: every earlier use is accounted for."""
@@ -471,6 +465,7 @@ def assert_true_to(decision, mine):
 
 def run(guild_spec, steps):
     guild = Guild()
+    guild.live["vanity"] = invite("vanity", 0, 0, None)  # the tracker lists the vanity URL
     for n, (kind, expires_in) in enumerate(guild_spec):
         guild.add(f"{kind}{n}", kind, expires_in, LINKS[n % len(LINKS)])
     bot = Bot(guild, snapshot_from(guild.live.values()))
@@ -480,7 +475,6 @@ def run(guild_spec, steps):
                 codes = guild.usable()
                 guild.join(codes[n % len(codes)], delete_first, rejoin, role_seen)
             case ("vanity", rejoin):
-                guild.vanity_uses += 1
                 guild.join("vanity", False, rejoin)
             case ("deliver", count, then_fetch):
                 bot.deliver(count)
@@ -493,7 +487,11 @@ def run(guild_spec, steps):
                 guild.tick(seconds)
             case ("revoke" | "admin_delete" as how, n):
                 pooled = how == "revoke"
-                codes = sorted(c for c in guild.live if (guild.managed.get(c, 0) is None) == pooled)
+                codes = sorted(
+                    c
+                    for c in guild.live
+                    if c != "vanity" and (guild.managed.get(c, 0) is None) == pooled
+                )
                 if codes:
                     code = codes[n % len(codes)]
                     del guild.live[code]

@@ -45,6 +45,19 @@ class InvitesMixin:
         except KeyError:
             raise errors.not_found(errors.UNKNOWN_INVITE, "Invite") from None
 
+    def _accept_vanity(self: World, guild: models.Guild, user_id: str) -> models.Member:
+        """A user joins through the guild's vanity URL: its uses grow (Get Guild Vanity URL
+        shows them); no invite object exists, so no invite event is sent."""
+        self.get_user(user_id)
+        if user_id in guild.members:
+            return guild.members[user_id]
+        if self.guild_count(user_id) >= MAX_GUILDS_PER_USER:
+            raise errors.DiscordError(
+                400, errors.MAX_GUILDS, "Maximum number of guilds reached (100)"
+            )
+        guild.vanity_uses += 1
+        return self._join(guild, user_id, via="vanity", invite_code=guild.vanity_url_code)
+
     def _new_code(self: World) -> str:
         while True:
             code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
@@ -144,6 +157,9 @@ class InvitesMixin:
         5. An invite that reached `max_uses` is consumed: deleted, with INVITE_DELETE sent
            before or after GUILD_MEMBER_ADD (`invite_delete_order`).
         """
+        vanity = next((g for g in self.guilds.values() if g.vanity_url_code == code), None)
+        if vanity is not None:
+            return self._accept_vanity(vanity, user_id)
         invite = self.get_invite(code)
         guild = self.guilds[invite.guild_id]
         self.get_user(user_id)

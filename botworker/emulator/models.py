@@ -119,6 +119,7 @@ class Guild:
     members: dict[str, Member] = field(default_factory=dict)
     former_member_ids: set[str] = field(default_factory=set)
     vanity_url_code: str | None = None
+    vanity_uses: int = 0  # joins through discord.gg/<vanity_url_code>
 
 
 @dataclass
@@ -221,7 +222,7 @@ class JoinRecord:
     guild_id: str
     user_id: str
     joined_at: datetime
-    via: str  # "invite", "oauth" or "seed"
+    via: str  # "invite", "vanity", "oauth" or "seed"
     invite_code: str | None = None
     inviter_id: str | None = None
     oauth_client_id: str | None = None

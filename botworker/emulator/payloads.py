@@ -127,7 +127,7 @@ def _guild_common(g: models.Guild) -> dict[str, Any]:
         "splash": None,
         "banner": None,
         "description": None,
-        "features": [],
+        "features": ["VANITY_URL"] if g.vanity_url_code else [],
         "verification_level": 0,
         "vanity_url_code": g.vanity_url_code,
         "nsfw_level": 0,

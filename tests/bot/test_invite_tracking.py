@@ -288,3 +288,26 @@ async def test_a_join_waiting_when_the_bot_is_removed_from_the_server_is_recorde
     event = (await recorded_joins())[member.user_id]
     assert event.metadata["decision"] == "unknown" and event.link_id is None
     assert "the bot is no longer in this server" in caplog.text
+
+
+async def test_a_join_through_the_vanity_url_is_organic_beside_a_referral_join(
+    discord_emulator, run_bot, tracked_campaign, bob_link
+):
+    # given a server with a vanity URL, an invite handed to a visitor of bob's link, the bot
+    def set_vanity() -> None:
+        discord_emulator.world.guilds[defaults.GUILD_ID].vanity_url_code = "invitetrail"
+
+    discord_emulator.call(set_vanity)
+    code = await give_invite(bob_link, "visitor-1")
+    bot, log = await run_bot()
+
+    # when one member joins through the vanity URL and another through bob's invite, at once
+    fan = discord_emulator.accept_invite("invitetrail").user_id
+    visitor = discord_emulator.accept_invite(code).user_id
+
+    # then the vanity join is organic (not a use nobody can explain), and bob's is bob's
+    await log.wait("join_recorded", count=2)
+    recorded = await recorded_joins()
+    assert recorded[fan].metadata["decision"] == "organic"
+    assert recorded[fan].metadata["invite_code"] == "invitetrail" and recorded[fan].link_id is None
+    assert recorded[visitor].link_id == bob_link.pk

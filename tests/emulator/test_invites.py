@@ -183,3 +183,30 @@ async def test_it_deletes_an_invite_with_an_event(emulator, api):
 
     assert status == 200 and deleted["code"] == invite.code
     assert emulator.gateway.events[-1][0] == "INVITE_DELETE"
+
+
+async def test_the_vanity_url_counts_its_joins_outside_the_invite_list(emulator, api):
+    # given a guild with a vanity URL
+    emulator.world.guilds[defaults.GUILD_ID].vanity_url_code = "invitetrail"
+    vanity = f"/guilds/{defaults.GUILD_ID}/vanity-url"
+    _, before, _ = await api.rest("GET", vanity)
+
+    # when a user joins through it
+    user = emulator.create_user("fan")
+    emulator.accept_invite("invitetrail", user.id)
+
+    # then Get Guild Vanity URL counts the use; the invite list does not hold it
+    _, after, _ = await api.rest("GET", vanity)
+    _, listed, _ = await api.rest("GET", f"/guilds/{defaults.GUILD_ID}/invites")
+    assert (before, after) == (
+        {"code": "invitetrail", "uses": 0},
+        {"code": "invitetrail", "uses": 1},
+    )
+    assert "invitetrail" not in [i["code"] for i in listed]
+    assert [t["via"] for t in emulator.ground_truth() if t["user_id"] == user.id] == ["vanity"]
+
+
+async def test_a_guild_without_a_vanity_url_answers_a_null_code(api):
+    status, body, _ = await api.rest("GET", f"/guilds/{defaults.GUILD_ID}/vanity-url")
+
+    assert (status, body) == (200, {"code": None, "uses": 0})

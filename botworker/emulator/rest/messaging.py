@@ -48,6 +48,17 @@ async def list_guild_invites(request: web.Request) -> web.Response:
     return reply([payloads.invite(i, w) for i in w.guild_invites(guild.id)])
 
 
+@routes.get(P + "/guilds/{guild_id}/vanity-url")
+@auth("bot")
+async def get_guild_vanity_url(request: web.Request) -> web.Response:
+    """The vanity invite's code (null when the guild has none) and uses; needs MANAGE_GUILD.
+    Not in the guild's invite list, as on Discord."""
+    w = world(request)
+    guild = w.bot_guild(request.match_info["guild_id"])
+    w.require_guild_permission(guild, actor(request), perms.MANAGE_GUILD)
+    return reply({"code": guild.vanity_url_code, "uses": guild.vanity_uses})
+
+
 @routes.get(P + "/invites/{code}")
 @auth("bot_or_bearer")
 async def get_invite(request: web.Request) -> web.Response:

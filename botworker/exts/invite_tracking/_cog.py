@@ -24,7 +24,7 @@ from django.utils import timezone
 from nextcord.ext import commands
 
 from analytics.joins import record_leave
-from botworker.attribution import UNKNOWN, Decision, snapshot_from
+from botworker.attribution import UNKNOWN, Decision, InviteState, snapshot_from
 from botworker.exts._failures import DISCORD_ERRORS, describe
 from botworker.sync import run_sync, run_sync_joins
 from referrals.evidence import attribution_inputs
@@ -261,7 +261,7 @@ class InviteTracking(
         while True:
             tracker.start_fetch(timezone.now())
             try:
-                fetched = await guild.invites()
+                fetched, vanity = await asyncio.gather(guild.invites(), self._vanity(guild))
             except DISCORD_ERRORS as error:
                 hint = (
                     " (the bot needs Manage Guild to list invites)"
@@ -271,9 +271,16 @@ class InviteTracking(
                 self._give_up(guild, tracker, f"invite list not fetched ({describe(error)})", hint)
                 return
             after = snapshot_from(
-                invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
-                for i in fetched
-                if i.code
+                [
+                    *(
+                        invite_state(
+                            i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age
+                        )
+                        for i in fetched
+                        if i.code
+                    ),
+                    *([vanity] if vanity is not None else []),
+                ]
             )
             inputs = await run_sync_joins(
                 attribution_inputs, str(guild_id), tracker.codes_in_play(after)
@@ -312,6 +319,18 @@ class InviteTracking(
             tracker.lag.total_seconds(),
         )
         self._hand_over(guild, Batch(joins, verdict.decisions, inputs, tracker.persistable()))
+
+    async def _vanity(self, guild: nextcord.Guild) -> InviteState | None:
+        """The guild's vanity URL as one more invite, with its uses (Get Guild Vanity URL; it is
+        not in the invite list), so a join through it is `organic`, not a use nobody can
+        explain. Asked for with the list, only by a guild that has one."""
+        if "VANITY_URL" not in guild.features:
+            return None
+        data = await self.bot.http.get_vanity_code(guild.id)
+        code, uses = data.get("code"), data.get("uses")
+        if not isinstance(code, str) or not code or not isinstance(uses, int):
+            return None  # no vanity URL (any more)
+        return InviteState(code, uses, 0, None)
 
     def _give_up(self, guild: nextcord.Guild, tracker: GuildInvites, why: str, more: str) -> None:
         """The window cannot be judged: its joins are recorded `unknown` and the next fetch
