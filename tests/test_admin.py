@@ -97,3 +97,52 @@ def test_deleting_what_has_recorded_activity_says_why_it_cannot_and_what_to_do(
     assert "doesn't have permission" not in page
     assert refused.status_code in (200, 403)
     assert type(target).objects.filter(pk=target.pk).exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/referrals/referrallink/add/?campaign=abc",
+        "/admin/referrals/referrallink/add/?influencer=99999999999999999999999",
+        "/admin/referrals/referrallink/add/?expires_at=garbage",
+        "/admin/campaigns/campaign/add/?starts_at=2026-01-01",
+        "/admin/webhooks/webhookendpoint/add/?campaign=zzz",
+    ],
+)
+def test_a_prefill_no_form_would_send_opens_the_form_without_it(client, alice, bob_link, url):
+    client.force_login(alice)
+    assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("influencer", ["abc", "99999999999999999999999"])
+def test_a_related_id_that_is_not_one_is_a_form_error(client, alice, bob_link, influencer):
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:referrals_referrallink_add"),
+        {"campaign": str(bob_link.campaign_id), "influencer": influencer, "title": "T"},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("model", "selected"),
+    [
+        ("campaigns_campaign", "999999"),
+        ("referrals_referrallink", "not-a-uuid"),
+        ("auth_user", "abc"),
+        ("auth_user", "99999999999999999999999"),
+    ],
+)
+def test_an_action_over_ids_that_are_not_ids_does_nothing_and_says_so(
+    client, alice, bob_link, model, selected
+):
+    client.force_login(alice)
+    url = reverse(f"admin:{model}_changelist")
+    body = {"action": "delete_selected", "_selected_action": [selected], "index": "0"}
+
+    response = client.post(url, body, follow=True)
+
+    assert response.status_code == 200
+    assert "not an item of this list: nothing was done" in response.content.decode()
+    assert bob_link.campaign.__class__.objects.filter(pk=bob_link.campaign_id).exists()
