@@ -140,7 +140,8 @@ def _validate(body: dict) -> tuple[dict, str]:
     campaign_id = body.get("campaign_id")
     user_id = body.get("discord_user_id")
     username = body.get("discord_username", "")
-    code = body.get("referral_code") or ""
+    code = body.get("referral_code")
+    code = "" if code is None else code  # null or absent: no code; 0, false, [] are not codes
     try:
         campaign_uuid = uuid.UUID(str(campaign_id))
     except ValueError:

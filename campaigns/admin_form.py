@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html, format_html_join
 
 from campaigns.discord_directory import NO_GUILD, Guilds, Option, bot_guilds, guild_directory
-from campaigns.models import Campaign
+from campaigns.models import MAX_INVITE_AGE, MIN_INVITE_AGE, Campaign
 from campaigns.validators import validate_snowflake
 
 TYPED = "_typed"
@@ -188,6 +188,18 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        age = self.fields.get("invite_max_age_seconds")
+        if age is not None:
+            # The form field says Discord's range itself (its own floor was 0, said first).
+            self.fields["invite_max_age_seconds"] = forms.IntegerField(
+                min_value=MIN_INVITE_AGE,
+                max_value=MAX_INVITE_AGE,
+                label=age.label,
+                help_text=age.help_text,
+                initial=age.initial,
+                required=age.required,
+                widget=forms.NumberInput(attrs={"class": "vIntegerField"}),
+            )
         guilds = bot_guilds(refresh=self.refresh_directory)
         guild_id = self._guild_id(guilds)
         if "guild_id" in self.fields:

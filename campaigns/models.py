@@ -11,6 +11,7 @@ from campaigns.validators import validate_hex_colour, validate_snowflake, valida
 
 # Discord's bounds for an invite's max_age (seconds; 0 means never, which we refuse for pools).
 MAX_INVITE_AGE = 604_800
+MIN_INVITE_AGE = 60
 # Invites a campaign keeps ready; a guild holds about 1000 invites in all.
 MAX_POOL_SIZE = 100
 
@@ -96,7 +97,7 @@ class Campaign(models.Model):
     # Invites
     invite_max_age_seconds = models.PositiveIntegerField(
         default=600,
-        validators=[MinValueValidator(60), MaxValueValidator(MAX_INVITE_AGE)],
+        validators=[MinValueValidator(MIN_INVITE_AGE), MaxValueValidator(MAX_INVITE_AGE)],
         help_text="Lifetime of each single-use invite (60 s to 7 days).",
     )
     invite_pool_size = models.PositiveSmallIntegerField(

@@ -146,3 +146,18 @@ def test_an_action_over_ids_that_are_not_ids_does_nothing_and_says_so(
     assert response.status_code == 200
     assert "not an item of this list: nothing was done" in response.content.decode()
     assert bob_link.campaign.__class__.objects.filter(pk=bob_link.campaign_id).exists()
+
+
+def test_an_invite_lifetime_below_discords_floor_is_refused_with_that_floor(
+    client, alice, campaign
+):
+    client.force_login(alice)
+    page = client.get(reverse("admin:campaigns_campaign_change", args=[campaign.pk]))
+    form = page.context["adminform"].form
+
+    form = type(form)(data={"invite_max_age_seconds": "-5"}, instance=campaign)
+
+    assert not form.is_valid()
+    assert form.errors["invite_max_age_seconds"] == [
+        "Ensure this value is greater than or equal to 60."
+    ]

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from analytics.models import ReferralEvent
@@ -297,3 +298,14 @@ def test_a_page_without_an_invite_form_sets_no_csrf_cookie(client, bob_link, cam
 
     assert 'name="csrfmiddlewaretoken"' not in response.content.decode()
     assert "csrftoken" not in response.cookies
+
+
+def test_a_join_press_without_its_security_cookie_says_what_to_do(bob_link):
+    browser = Client(enforce_csrf_checks=True)  # a browser that blocks cookies
+
+    response = browser.post(f"/r/{bob_link.referral_code}/join")
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "Please try that again" in page and "Allow cookies for this site" in page
+    assert f'href="/r/{bob_link.referral_code}"' in page

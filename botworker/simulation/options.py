@@ -10,12 +10,11 @@ from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from campaigns.models import MAX_INVITE_AGE
+from campaigns.models import MAX_INVITE_AGE, MIN_INVITE_AGE
 
 ARRIVALS = ("poisson", "even")
 POPULARITY = ("zipf", "uniform")
 ROLES_IN = ("add", "update")
-MIN_INVITE_AGE = 60  # the campaign model's lower bound
 DATABASE_SCHEMES = ("postgres", "postgresql", "pgsql", "psql", "sqlite")
 
 
