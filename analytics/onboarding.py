@@ -4,6 +4,7 @@ Plain functions over the database; the bot's onboarding extension turns their re
 modals and messages. Only the member a session belongs to can use it.
 """
 
+import contextlib
 import logging
 import math
 import re
@@ -107,24 +108,29 @@ def submit(
         return _no_such_step(index, len(steps))
     chunk = fields[index * FIELDS_PER_MODAL : (index + 1) * FIELDS_PER_MODAL]
     errors: dict[str, str] = {}
-    with transaction.atomic():  # a failure part-way stores none of the step's answers
-        for spec in chunk:
-            raw = values.get(spec.key, "")
-            value, error = clean_answer(spec, raw if isinstance(raw, str) else "")
-            answers = OnboardingResponse.objects.filter(
-                campaign=session.campaign, discord_user_id=member_id, field_key=spec.key
-            )
-            if error:
-                errors[spec.key] = error
-            elif value:
+    store: dict[str, str] = {}  # field key -> the answer, "" for an optional one emptied
+    for spec in chunk:
+        raw = values.get(spec.key, "")
+        value, error = clean_answer(spec, raw if isinstance(raw, str) else "")
+        if error:
+            errors[spec.key] = error
+        elif value or spec.key in values:
+            store[spec.key] = value
+    # Checked first, written together: the write lock (SQLite's is the whole database) is held
+    # for the writes alone, and a failure part-way stores none of them.
+    with transaction.atomic() if store else contextlib.nullcontext():
+        for key, value in store.items():
+            if value:
                 OnboardingResponse.objects.update_or_create(
                     campaign=session.campaign,
                     discord_user_id=member_id,
-                    field_key=spec.key,
+                    field_key=key,
                     defaults={"value": value, "link": session.link},
                 )
-            elif spec.key in values:  # an optional answer emptied: the old one goes
-                answers.delete()
+            else:  # an optional answer emptied: the old one goes
+                OnboardingResponse.objects.filter(
+                    campaign=session.campaign, discord_user_id=member_id, field_key=key
+                ).delete()
     if errors:
         names = ", ".join(f"**{_label(fields, key)}**: {msg}" for key, msg in errors.items())
         return Outcome(
