@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from analytics.models import ReferralEvent
 from botworker.emulator import defaults
 from botworker.emulator import permissions as perms
+from botworker.emulator.faults import DROP
 from botworker.exts.invite_tracking._logic import Timers
 from referrals.models import ManagedInvite, ReferralLink
 
@@ -311,3 +312,28 @@ async def test_a_join_through_the_vanity_url_is_organic_beside_a_referral_join(
     assert recorded[fan].metadata["decision"] == "organic"
     assert recorded[fan].metadata["invite_code"] == "invitetrail" and recorded[fan].link_id is None
     assert recorded[visitor].link_id == bob_link.pk
+
+
+async def test_a_failed_vanity_url_read_does_not_cost_the_window(
+    discord_emulator, run_bot, tracked_campaign, bob_link
+):
+    # given a server with a vanity URL whose next read fails, and a visitor of bob's link
+    def set_vanity() -> None:
+        discord_emulator.world.guilds[defaults.GUILD_ID].vanity_url_code = "invitetrail"
+
+    discord_emulator.call(set_vanity)
+    code = await give_invite(bob_link, "visitor-1")
+    bot, log = await run_bot()
+    # (two drops: aiohttp sends an idempotent request again once when its connection drops)
+    discord_emulator.call(
+        discord_emulator.faults.inject_failure, "GET /guilds/*/vanity-url", status=DROP, count=2
+    )
+
+    # when the visitor joins
+    visitor = discord_emulator.accept_invite(code).user_id
+
+    # then the join is credited from the invite list as ever, not given up as unknown
+    await log.wait("join_recorded", lambda g, m, o: m == visitor)
+    recorded = await recorded_joins()
+    assert recorded[visitor].link_id == bob_link.pk
+    assert recorded[visitor].metadata["decision"] in ("exact", "link")

@@ -598,3 +598,35 @@ def test_it_never_credits_a_member_with_a_use_not_theirs_in_any_interleaving(ste
     # then every decision was true to what the member used (checked as made), and every
     # member was decided exactly once
     assert set(life.decided) == set(life.truth)
+
+
+def vanity(uses: int, code: str = "launch") -> InviteState:
+    return InviteState(code, uses, 0, None)
+
+
+def test_a_vanity_url_seen_first_counts_none_of_its_past_uses():
+    book = tracker("a")  # a baseline from before the tracker knew the vanity URL
+    after = book.with_vanity({"a": single_use("a")}, vanity(100_000))
+    decided = book.judge(after, {"a": "L1"}, frozenset(), NOW)
+    assert decided.judgement.expected == 0  # 100,000 lifetime uses are no window's
+
+
+def test_a_join_through_the_vanity_url_is_organic():
+    book = tracker("a")
+    book.with_vanity({"a": single_use("a")}, vanity(40))
+    book.enqueue(join("m1"))
+    book.start_fetch(NOW)
+    after = book.with_vanity({"a": single_use("a")}, vanity(41))
+    verdict = book.judge(after, {"a": "L1"}, frozenset(), NOW, force=True)
+    assert [(d.kind, d.invite_code) for d in verdict.decisions] == [("organic", "launch")]
+
+
+def test_a_failed_vanity_read_carries_the_last_one_and_a_removed_one_leaves_the_baseline():
+    book = tracker("a")
+    book.with_vanity({"a": single_use("a")}, vanity(40))
+
+    carried = book.with_vanity({"a": single_use("a")}, None, read=False)
+    gone = book.with_vanity({"a": single_use("a")}, None)
+
+    assert carried["launch"] == vanity(40)
+    assert "launch" not in gone and "launch" not in book.before

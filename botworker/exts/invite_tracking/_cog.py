@@ -261,7 +261,9 @@ class InviteTracking(
         while True:
             tracker.start_fetch(timezone.now())
             try:
-                fetched, vanity = await asyncio.gather(guild.invites(), self._vanity(guild))
+                fetched, (read, vanity) = await asyncio.gather(
+                    guild.invites(), self._vanity(guild, tracker)
+                )
             except DISCORD_ERRORS as error:
                 hint = (
                     " (the bot needs Manage Guild to list invites)"
@@ -270,17 +272,14 @@ class InviteTracking(
                 )
                 self._give_up(guild, tracker, f"invite list not fetched ({describe(error)})", hint)
                 return
-            after = snapshot_from(
-                [
-                    *(
-                        invite_state(
-                            i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age
-                        )
-                        for i in fetched
-                        if i.code
-                    ),
-                    *([vanity] if vanity is not None else []),
-                ]
+            after = tracker.with_vanity(
+                snapshot_from(
+                    invite_state(i.code, i.uses, i.max_uses, i.expires_at, i.created_at, i.max_age)
+                    for i in fetched
+                    if i.code
+                ),
+                vanity,
+                read=read,
             )
             inputs = await run_sync_joins(
                 attribution_inputs, str(guild_id), tracker.codes_in_play(after)
@@ -320,17 +319,23 @@ class InviteTracking(
         )
         self._hand_over(guild, Batch(joins, verdict.decisions, inputs, tracker.persistable()))
 
-    async def _vanity(self, guild: nextcord.Guild) -> InviteState | None:
-        """The guild's vanity URL as one more invite, with its uses (Get Guild Vanity URL; it is
-        not in the invite list), so a join through it is `organic`, not a use nobody can
-        explain. Asked for with the list, only by a guild that has one."""
-        if "VANITY_URL" not in guild.features:
-            return None
-        data = await self.bot.http.get_vanity_code(guild.id)
+    async def _vanity(
+        self, guild: nextcord.Guild, tracker: GuildInvites
+    ) -> tuple[bool, InviteState | None]:
+        """(read, the vanity URL with its uses) for a guild that has or had one (Get Guild
+        Vanity URL; Discord's invite list leaves it out), asked for with the list. A failed
+        read is (False, None): `GuildInvites.with_vanity` carries the last one forward."""
+        if "VANITY_URL" not in guild.features and tracker.vanity_code is None:
+            return True, None
+        try:
+            data = await self.bot.http.get_vanity_code(guild.id)
+        except DISCORD_ERRORS as error:
+            log.warning("guild=%s vanity URL not read: %s", guild.id, describe(error))
+            return False, None
         code, uses = data.get("code"), data.get("uses")
-        if not isinstance(code, str) or not code or not isinstance(uses, int):
-            return None  # no vanity URL (any more)
-        return InviteState(code, uses, 0, None)
+        if not isinstance(code, str) or not code or not isinstance(uses, int) or uses < 0:
+            return True, None  # no vanity URL (any more)
+        return True, InviteState(code, uses, 0, None)
 
     def _give_up(self, guild: nextcord.Guild, tracker: GuildInvites, why: str, more: str) -> None:
         """The window cannot be judged: its joins are recorded `unknown` and the next fetch

@@ -133,6 +133,7 @@ class GuildInvites:
         self._decided: OrderedDict[tuple[str, datetime], None] = OrderedDict()
         self._lags: deque[timedelta] = deque(maxlen=LAG_SAMPLES)
         self._carry_from: datetime | None = None  # the baseline before the oldest carried use
+        self.vanity_code: str | None = None  # the vanity URL as last read (not persisted)
 
     # -- events ----------------------------------------------------------------------------
 
@@ -189,6 +190,35 @@ class GuildInvites:
         """The codes judging `after` can ask about: the baseline's, the list's and the carried
         uses' (a carried use's invite may have left both)."""
         return frozenset([*(self.before or {}), *after, *(use.code for use in self.carry.uses)])
+
+    def with_vanity(
+        self, after: dict[str, InviteState], vanity: InviteState | None, *, read: bool = True
+    ) -> dict[str, InviteState]:
+        """`after` with the guild's vanity URL (Get Guild Vanity URL: code and uses; Discord
+        lists it with no invite), so a join through it is a use like any unmanaged invite's.
+
+        Its uses count from the moment the tracker first sees it: a code not in the baseline
+        enters it at the uses read now (its lifetime uses are no window's). A vanity URL gone
+        or changed leaves the baseline (it takes no more joins: no vanishing to count). A read
+        that failed (`read` False) carries the last one forward: joins through it in this
+        window stay unexplained, as without a vanity URL at all.
+        """
+        known = self.vanity_code
+        if self.before is None:  # no baseline: this list becomes it
+            self.vanity_code = vanity.code if vanity is not None else None
+            return {**after, vanity.code: vanity} if vanity is not None else after
+        if not read:
+            if known is not None and known in self.before:
+                return {**after, known: self.before[known]}
+            return after
+        if known is not None and (vanity is None or vanity.code != known):
+            self.before = {c: s for c, s in self.before.items() if c != known}
+        self.vanity_code = vanity.code if vanity is not None else None
+        if vanity is None:
+            return after
+        if vanity.code not in self.before:
+            self.before = {**self.before, vanity.code: vanity}
+        return {**after, vanity.code: vanity}
 
     def invite_created(self, invite: InviteState) -> None:
         """INVITE_CREATE: into this window's baseline, or the next one's if a fetch is out."""
