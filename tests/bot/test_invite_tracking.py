@@ -291,16 +291,24 @@ async def test_a_join_waiting_when_the_bot_is_removed_from_the_server_is_recorde
     assert "the bot is no longer in this server" in caplog.text
 
 
-async def test_a_join_through_the_vanity_url_is_organic_beside_a_referral_join(
-    discord_emulator, run_bot, tracked_campaign, bob_link
-):
-    # given a server with a vanity URL, an invite handed to a visitor of bob's link, the bot
+async def _vanity_server(discord_emulator, run_bot, link):
+    """The guild gets the vanity URL "invitetrail"; (an invite handed out on `link`, the log of
+    a running bot)."""
+
     def set_vanity() -> None:
         discord_emulator.world.guilds[defaults.GUILD_ID].vanity_url_code = "invitetrail"
 
     discord_emulator.call(set_vanity)
-    code = await give_invite(bob_link, "visitor-1")
-    bot, log = await run_bot()
+    code = await give_invite(link, "visitor-1")
+    _, log = await run_bot()
+    return code, log
+
+
+async def test_a_join_through_the_vanity_url_is_organic_beside_a_referral_join(
+    discord_emulator, run_bot, tracked_campaign, bob_link
+):
+    # given a server with a vanity URL, an invite handed to a visitor of bob's link, the bot
+    code, log = await _vanity_server(discord_emulator, run_bot, bob_link)
 
     # when one member joins through the vanity URL and another through bob's invite, at once
     fan = discord_emulator.accept_invite("invitetrail").user_id
@@ -318,12 +326,7 @@ async def test_a_failed_vanity_url_read_does_not_cost_the_window(
     discord_emulator, run_bot, tracked_campaign, bob_link
 ):
     # given a server with a vanity URL whose next read fails, and a visitor of bob's link
-    def set_vanity() -> None:
-        discord_emulator.world.guilds[defaults.GUILD_ID].vanity_url_code = "invitetrail"
-
-    discord_emulator.call(set_vanity)
-    code = await give_invite(bob_link, "visitor-1")
-    bot, log = await run_bot()
+    code, log = await _vanity_server(discord_emulator, run_bot, bob_link)
     # (two drops: aiohttp sends an idempotent request again once when its connection drops)
     discord_emulator.call(
         discord_emulator.faults.inject_failure, "GET /guilds/*/vanity-url", status=DROP, count=2
