@@ -359,12 +359,12 @@ def record_leave(*, guild_id: str, member_id: str, left_at: datetime) -> None:
         .order_by("-created_at")
         .first()
     )
-    # One leave per recorded join (Discord may send GUILD_MEMBER_REMOVE twice); a member with
-    # no recorded join, one per minute.
-    if last_join is not None:
-        key = f"leave:{guild_id}:{member_id}:after:{last_join.pk}"
-    else:
-        key = f"leave:{guild_id}:{member_id}:{left_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
+    # One leave per member and minute after their latest recorded join: Discord may send
+    # GUILD_MEMBER_REMOVE twice, and a member may leave, rejoin and leave again before the
+    # rejoin is recorded (then the minute tells the two leaves apart).
+    minute = f"{left_at.astimezone(UTC):%Y-%m-%dT%H:%M}"
+    after = f"after:{last_join.pk}:" if last_join is not None else ""
+    key = f"leave:{guild_id}:{member_id}:{after}{minute}"
     try:
         with transaction.atomic():
             ReferralEvent.objects.create(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.db import models
 
+HISTORY_APP = "analytics"
+
 
 class KeepsHistory:
     """A ModelAdmin mixin: the delete page (and the bulk delete action) of objects that
@@ -31,7 +33,10 @@ class KeepsHistory:
         pks = [obj.pk for obj in objs]
         held = []
         for relation in self.model._meta.related_objects:
-            if relation.on_delete is not models.PROTECT:
+            # The funnel's records (events, sessions, answers, conversions); a campaign's links
+            # and invites are Django's usual protected objects: delete those first.
+            history = relation.related_model._meta.app_label == HISTORY_APP
+            if relation.on_delete is not models.PROTECT or not history:
                 continue
             rows = relation.related_model._base_manager.filter(
                 **{f"{relation.field.name}__in": pks}

@@ -161,3 +161,14 @@ def test_an_invite_lifetime_below_discords_floor_is_refused_with_that_floor(
     assert form.errors["invite_max_age_seconds"] == [
         "Ensure this value is greater than or equal to 60."
     ]
+
+
+def test_a_campaign_whose_links_have_no_activity_names_the_links_to_delete_first(
+    client, alice, bob_link
+):
+    client.force_login(alice)
+    page = client.get(reverse("admin:campaigns_campaign_delete", args=[bob_link.campaign_id]))
+
+    text = page.content.decode()
+    assert "recorded" not in text
+    assert "protected related objects" in text and str(bob_link.title) in text

@@ -119,6 +119,15 @@ def test_a_leave_discord_announces_twice_is_one_leave(bob_link, invite):
     assert ReferralEvent.objects.filter(event_type="leave").count() == 1
 
 
+def test_a_second_leave_before_the_rejoin_is_recorded_still_counts(bob_link, invite):
+    # leave, rejoin and leave again while the rejoin waits to be decided
+    exact(bob_link, invite)
+    for moment in (WHEN + timedelta(hours=1), WHEN + timedelta(hours=1, minutes=2)):
+        record_leave(guild_id=GUILD, member_id=MEMBER, left_at=moment)
+
+    assert ReferralEvent.objects.filter(event_type="leave").count() == 2
+
+
 def test_it_tells_the_bot_which_codes_are_managed_and_revoked(bob_link, invite):
     ManagedInvite.objects.create(
         campaign=bob_link.campaign,

@@ -8,6 +8,7 @@ from django.db import OperationalError
 
 from analytics import joins
 from analytics.models import ReferralEvent
+from botworker import snapshots
 
 from .helpers import give_invite, stop_bot
 
@@ -107,3 +108,32 @@ async def test_a_database_failure_at_start_up_delays_the_reconciliation_and_lose
     assert list(recorded) == [member]
     assert recorded[member].metadata["decision"] == "exact"
     assert "not reconciled (try 1); trying again in 1 s" in caplog.text
+
+
+async def test_a_snapshot_store_that_does_not_answer_at_start_up_keeps_the_offline_joins(
+    discord_emulator, run_bot, tracked_campaign, bob_link, monkeypatch, caplog
+):
+    # given a join made while the bot was stopped
+    code = await give_invite(bob_link, "visitor-1")
+    bot, _ = await run_bot()
+    await stop_bot(bot)
+    member = discord_emulator.accept_invite(code).user_id
+    # and a store that fails the first read of the persisted snapshot (a fault injected at
+    # that one read; everything else uses the real database)
+    real, failures = snapshots.load_snapshot, [OperationalError("connection refused")]
+
+    def load_snapshot(*args, **kwargs):
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(snapshots, "load_snapshot", load_snapshot)
+
+    # when the bot starts again
+    _, log = await run_bot(wait_snapshot=False)
+
+    # then start-up is tried again from that snapshot, and the offline join is found, exactly
+    await log.wait("join_recorded", lambda g, m, o: m == member, timeout=10)
+    recorded = await sync_to_async(_joins)()
+    assert recorded[member].metadata["decision"] == "exact"
+    assert "not reconciled (try 1)" in caplog.text

@@ -18,6 +18,7 @@ import asyncio
 import logging
 import time
 from dataclasses import replace
+from datetime import datetime
 
 import nextcord
 from django.utils import timezone
@@ -71,6 +72,7 @@ class InviteTracking(
         # Start-up reconciliations waiting to be tried again (the database was unavailable).
         self._restarts: dict[int, asyncio.Task[None]] = {}
         self._restart_tries: dict[int, int] = {}
+        self._reconcile_from: dict[int, datetime] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._early: dict[int, list[PendingJoin]] = {}
         self._refresh: set[int] = set()  # guilds whose worker must fetch even with no join
@@ -96,7 +98,19 @@ class InviteTracking(
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """Take (or restore and reconcile) every guild's invite snapshot."""
+        """Take (or restore and reconcile) every guild's invite snapshot; forget the guilds
+        the bot was removed from while it was away (no GUILD_DELETE comes for those)."""
+        for guild_id in [g for g in self.guilds if self.bot.get_guild(g) is None]:
+            tracker = self.guilds.pop(guild_id)
+            for task in (self._workers.pop(guild_id, None), self._restarts.pop(guild_id, None)):
+                if task is not None:
+                    task.cancel()
+            log.warning(
+                "guild=%s the bot is no longer in this server: invite tracking stopped "
+                "(%d queued join(s) not recorded)",
+                guild_id,
+                len(tracker.queue),
+            )
         for guild in self.bot.guilds:
             await self.start_guild(guild, restore=True)
 
@@ -111,7 +125,10 @@ class InviteTracking(
         can neither list the invites nor welcome anyone there. The worker stops, the tracker
         goes, and the joins still queued are recorded as `unknown`."""
         tracker = self.guilds.pop(guild.id, None)
-        self._early.pop(guild.id, None)
+        early = self._early.pop(guild.id, [])
+        if early:  # joins that came before the guild was tracked
+            unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in early]
+            self._hand_over(guild, Batch(early, unknown, None, None))
         self._refresh.discard(guild.id)
         for task in (self._workers.pop(guild.id, None), self._restarts.pop(guild.id, None)):
             if task is not None:
@@ -196,7 +213,15 @@ class InviteTracking(
 
     def _enqueue(self, guild_id: int, joins: list[PendingJoin]) -> None:
         tracker = self.guilds.get(guild_id)
-        if tracker is None:
+        if tracker is None and self.bot.get_guild(guild_id) is None:
+            if joins:  # it left the server while these were being looked at
+                log.warning(
+                    "guild=%s %d join(s) in a server the bot is no longer in: not recorded",
+                    guild_id,
+                    len(joins),
+                )
+            return
+        if tracker is None:  # not started yet: the start queues them
             self._early.setdefault(guild_id, []).extend(joins)
             return
         if any([tracker.enqueue(join) for join in joins]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import nextcord
@@ -40,6 +41,7 @@ class Reconciliation:
     _stopping: bool
     _restarts: dict[int, asyncio.Task[None]]
     _restart_tries: dict[int, int]
+    _reconcile_from: dict[int, datetime]
     _wake: dict[int, asyncio.Event]
     _units: dict[int, asyncio.Lock]
     _early: dict[int, list[PendingJoin]]
@@ -61,26 +63,33 @@ class Reconciliation:
         """
         tracker = self.guilds.get(guild.id)
         if tracker is None:
-            persisted = await self._load(guild.id) if restore else None
+            try:
+                persisted = await self._load(guild.id) if restore else None
+                if restore:
+                    await self.restore_unrecorded(guild)
+            except Exception:  # the database or the cache does not answer: nothing is started
+                self._start_again(guild)
+                return
             tracker = GuildInvites(str(guild.id), *(persisted or (None, None)), timers=self.timers)
             self.guilds[guild.id] = tracker
             self._wake[guild.id] = asyncio.Event()
             self._units[guild.id] = asyncio.Lock()
             if persisted is None:
                 log.info("guild=%s no persisted invite snapshot: taking one", guild.id)
-            if restore:
-                await self.restore_unrecorded(guild)
         if tracker.taken_at is not None and restore:
             # Invites we made while away are part of the baseline: consumed meanwhile, they
-            # would otherwise be in neither list and their uses invisible.
-            since = tracker.taken_at
+            # would otherwise be in neither list and their uses invisible. A retry reconciles
+            # from where the first try would have (the running worker has moved on since).
+            since = min(tracker.taken_at, self._reconcile_from.get(guild.id, tracker.taken_at))
             try:
                 for invite in await run_sync(managed_invites_created_since, str(guild.id), since):
                     tracker.invite_created(invite)
-                await self._queue_offline_joins(guild, tracker)
+                await self._queue_offline_joins(guild, tracker, since)
             except Exception:
+                self._reconcile_from[guild.id] = since
                 self._start_again(guild)
                 return
+        self._reconcile_from.pop(guild.id, None)
         self._restart_tries.pop(guild.id, None)
         pending = self._restarts.pop(guild.id, None)
         if pending is not None and pending is not asyncio.current_task():
@@ -89,9 +98,11 @@ class Reconciliation:
         self._ensure_worker(guild.id, refresh=True)
 
     def _start_again(self, guild: nextcord.Guild) -> None:
-        """Reconciliation could not read the database: try again later, 1 s doubling to a
-        minute. The guild's worker waits meanwhile (its joins queue, nothing is decided), so
-        no snapshot moves past the joins made while the bot was away, and they are found."""
+        """Start-up could not read the database (or the cache holding the snapshot): try again
+        later, 1 s doubling to a minute. A guild not tracked yet is not started meanwhile (its
+        joins wait in the early queue), so no snapshot replaces the one that covers the joins
+        made while the bot was away; a guild already tracked (a reconnect) goes on, and the
+        retry reconciles from where this try began."""
         tries = self._restart_tries.get(guild.id, 0) + 1
         self._restart_tries[guild.id] = tries
         delay = min(RESTART_MAX_SECONDS, 2 ** (tries - 1))
@@ -112,15 +123,17 @@ class Reconciliation:
         self._restarts[guild.id] = asyncio.create_task(later(), name=f"reconcile-{guild.id}")
 
     async def _load(self, guild_id: int) -> tuple[dict[str, InviteState], object] | None:
+        """The persisted snapshot; None when there is none or it cannot be decoded (a fresh one
+        is taken). A store that does not answer raises: start-up is tried again."""
         try:
             return await run_sync(load_snapshot, str(guild_id))
-        except Exception:
+        except (ValueError, KeyError, TypeError):
             log.exception("guild=%s persisted invite snapshot unreadable", guild_id)
             return None
 
-    async def _queue_offline_joins(self, guild: nextcord.Guild, tracker: GuildInvites) -> None:
-        since = tracker.taken_at
-        assert since is not None
+    async def _queue_offline_joins(
+        self, guild: nextcord.Guild, tracker: GuildInvites, since: datetime
+    ) -> None:
         arrived = [m for m in guild.members if not m.bot and m.joined_at and m.joined_at > since]
         # OAuth joins first: welcomed if nobody has been, and never attributed from invites.
         recorded = await self.link_offline_oauth(guild, arrived)

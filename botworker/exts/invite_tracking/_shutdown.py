@@ -35,7 +35,7 @@ class Shutdown:
         """Let each guild finish the batch in progress, stop the workers, persist snapshots
         (with the joins kept unrecorded)."""
         self._stopping = True
-        for guild_id, lock in self._units.items():
+        for guild_id, lock in list(self._units.items()):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lock.acquire(), SHUTDOWN_GRACE_SECONDS)
                 lock.release()
@@ -50,7 +50,7 @@ class Shutdown:
                 drained.add(guild_id)
         for task in self._recorders.values():
             task.cancel()
-        for guild_id, tracker in self.guilds.items():
+        for guild_id, tracker in list(self.guilds.items()):
             if guild_id in self._recorded and guild_id not in drained:
                 log.warning("guild=%s joins still being recorded: snapshot not persisted", guild_id)
                 continue

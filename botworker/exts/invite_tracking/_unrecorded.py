@@ -117,12 +117,10 @@ class Unrecorded:
             log.warning("guild=%s %d kept join(s) held in memory only", guild_id, len(rows))
 
     async def restore_unrecorded(self, guild: nextcord.Guild) -> None:
-        """At start-up: the joins a previous run kept, recorded with the first batch."""
-        try:
-            rows = await run_sync(load_unrecorded, str(guild.id))
-        except Exception:
-            log.exception("guild=%s kept joins unreadable", guild.id)
-            return
+        """At start-up: the joins a previous run kept, recorded with the first batch. Raises
+        when the store does not answer (start-up is tried again: a snapshot written without
+        them would drop them)."""
+        rows = await run_sync(load_unrecorded, str(guild.id))
         if not rows:
             return
         kept = self._kept.setdefault(guild.id, {})
