@@ -69,6 +69,8 @@ async def walked(emulator, api):
     _, invite = await call("POST", f"/channels/{C}/invites", invite_body)
     await call("GET", f"/channels/{C}/invites")
     await call("GET", f"/guilds/{G}/invites")
+    emulator.world.guilds[G].vanity_url_code = "walked"
+    await call("GET", f"/guilds/{G}/vanity-url")
     await call("GET", f"/invites/{invite['code']}?with_counts=true")
     await call("DELETE", f"/invites/{invite['code']}")
     await call("DELETE", f"/guilds/{G}/roles/{role['id']}")
