@@ -4,7 +4,6 @@ Plain functions over the database; the bot's onboarding extension turns their re
 modals and messages. Only the member a session belongs to can use it.
 """
 
-import contextlib
 import logging
 import math
 import re
@@ -116,21 +115,7 @@ def submit(
             errors[spec.key] = error
         elif value or spec.key in values:
             store[spec.key] = value
-    # Checked first, written together: the write lock (SQLite's is the whole database) is held
-    # for the writes alone, and a failure part-way stores none of them.
-    with transaction.atomic() if store else contextlib.nullcontext():
-        for key, value in store.items():
-            if value:
-                OnboardingResponse.objects.update_or_create(
-                    campaign=session.campaign,
-                    discord_user_id=member_id,
-                    field_key=key,
-                    defaults={"value": value, "link": session.link},
-                )
-            else:  # an optional answer emptied: the old one goes
-                OnboardingResponse.objects.filter(
-                    campaign=session.campaign, discord_user_id=member_id, field_key=key
-                ).delete()
+    _store_answers(session, member_id, store)
     if errors:
         names = ", ".join(f"**{_label(fields, key)}**: {msg}" for key, msg in errors.items())
         return Outcome(
@@ -142,6 +127,48 @@ def submit(
     if index + 1 < len(steps):
         return Outcome("step", step=_steps(session)[index + 1])
     return _complete(session, reply_to)
+
+
+def _store_answers(session: OnboardingSession, member_id: str, store: dict[str, str]) -> None:
+    """Write a step's checked answers ("" = an optional answer emptied: the stored one goes).
+
+    What is stored is read first, so only real changes take the write lock (SQLite's is the
+    whole database, and the bot's join records wait for it), all in one statement each: one
+    upsert, one delete, and none of either when nothing changed. A failure stores nothing.
+    """
+    if not store:
+        return
+    mine = OnboardingResponse.objects.filter(
+        campaign=session.campaign, discord_user_id=member_id, field_key__in=list(store)
+    )
+    stored = {
+        key: (value, link) for key, value, link in mine.values_list("field_key", "value", "link_id")
+    }
+    link_id = session.link_id
+    changed = [
+        OnboardingResponse(
+            campaign=session.campaign,
+            discord_user_id=member_id,
+            field_key=key,
+            value=value,
+            link_id=link_id,
+        )
+        for key, value in store.items()
+        if value and stored.get(key) != (value, link_id)
+    ]
+    emptied = [key for key, value in store.items() if not value and key in stored]
+    if not changed and not emptied:
+        return
+    with transaction.atomic():
+        if changed:
+            OnboardingResponse.objects.bulk_create(
+                changed,
+                update_conflicts=True,
+                unique_fields=["campaign", "discord_user_id", "field_key"],
+                update_fields=["value", "link", "updated_at"],
+            )
+        if emptied:
+            mine.filter(field_key__in=emptied).delete()
 
 
 def clean_answer(spec: OnboardingField, raw: str) -> tuple[str, str]:
