@@ -80,24 +80,35 @@ async def test_it_does_not_record_again_joins_recorded_before_the_restart(
     assert list(await sync_to_async(_joins)()) == [member]
 
 
-async def test_a_database_failure_at_start_up_delays_the_reconciliation_and_loses_no_join(
-    discord_emulator, run_bot, tracked_campaign, bob_link, monkeypatch, caplog
-):
-    # given a bot that took its snapshot and was stopped, and a join made while it was stopped
-    code = await give_invite(bob_link, "visitor-1")
+async def _offline_join_then_one_failure(
+    discord_emulator, run_bot, link, monkeypatch, module, name: str
+) -> str:
+    """A join through `link` made while the bot was stopped (its snapshot taken first), and
+    `module.name` failing its next call as a database that does not answer: a fault injected
+    at that one read, everything else uses the real database. Returns the member."""
+    code = await give_invite(link, "visitor-1")
     bot, _ = await run_bot()
     await stop_bot(bot)
     member = discord_emulator.accept_invite(code).user_id
-    # and a database that fails the first look at who is recorded (a fault injected at that
-    # one read; everything else uses the real database)
-    real, failures = joins.recorded_members, [OperationalError("connection refused")]
+    real, failures = getattr(module, name), [OperationalError("connection refused")]
 
-    def recorded_members(*args, **kwargs):
+    def failing_once(*args, **kwargs):
         if failures:
             raise failures.pop()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(joins, "recorded_members", recorded_members)
+    monkeypatch.setattr(module, name, failing_once)
+    return member
+
+
+async def test_a_database_failure_at_start_up_delays_the_reconciliation_and_loses_no_join(
+    discord_emulator, run_bot, tracked_campaign, bob_link, monkeypatch, caplog
+):
+    # given a bot that took its snapshot and was stopped, and a join made while it was stopped,
+    # and a database that fails the first look at who is recorded
+    member = await _offline_join_then_one_failure(
+        discord_emulator, run_bot, bob_link, monkeypatch, joins, "recorded_members"
+    )
 
     # when the bot starts again
     _, log = await run_bot(wait_snapshot=False)
@@ -113,21 +124,11 @@ async def test_a_database_failure_at_start_up_delays_the_reconciliation_and_lose
 async def test_a_snapshot_store_that_does_not_answer_at_start_up_keeps_the_offline_joins(
     discord_emulator, run_bot, tracked_campaign, bob_link, monkeypatch, caplog
 ):
-    # given a join made while the bot was stopped
-    code = await give_invite(bob_link, "visitor-1")
-    bot, _ = await run_bot()
-    await stop_bot(bot)
-    member = discord_emulator.accept_invite(code).user_id
-    # and a store that fails the first read of the persisted snapshot (a fault injected at
-    # that one read; everything else uses the real database)
-    real, failures = snapshots.load_snapshot, [OperationalError("connection refused")]
-
-    def load_snapshot(*args, **kwargs):
-        if failures:
-            raise failures.pop()
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(snapshots, "load_snapshot", load_snapshot)
+    # given a join made while the bot was stopped, and a store that fails the first read of
+    # the persisted snapshot
+    member = await _offline_join_then_one_failure(
+        discord_emulator, run_bot, bob_link, monkeypatch, snapshots, "load_snapshot"
+    )
 
     # when the bot starts again
     _, log = await run_bot(wait_snapshot=False)

@@ -101,15 +101,12 @@ class InviteTracking(
         """Take (or restore and reconcile) every guild's invite snapshot; forget the guilds
         the bot was removed from while it was away (no GUILD_DELETE comes for those)."""
         for guild_id in [g for g in self.guilds if self.bot.get_guild(g) is None]:
-            tracker = self.guilds.pop(guild_id)
-            for task in (self._workers.pop(guild_id, None), self._restarts.pop(guild_id, None)):
-                if task is not None:
-                    task.cancel()
+            tracker, early = self._stop_tracking(guild_id)
             log.warning(
                 "guild=%s the bot is no longer in this server: invite tracking stopped "
                 "(%d queued join(s) not recorded)",
                 guild_id,
-                len(tracker.queue),
+                len(tracker.queue if tracker else []) + len(early),
             )
         for guild in self.bot.guilds:
             await self.start_guild(guild, restore=True)
@@ -124,20 +121,23 @@ class InviteTracking(
         """The bot left or was removed from the guild (GUILD_DELETE without `unavailable`): it
         can neither list the invites nor welcome anyone there. The worker stops, the tracker
         goes, and the joins still queued are recorded as `unknown`."""
-        tracker = self.guilds.pop(guild.id, None)
-        early = self._early.pop(guild.id, [])
+        tracker, early = self._stop_tracking(guild.id)
         if early:  # joins that came before the guild was tracked
-            unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in early]
-            self._hand_over(guild, Batch(early, unknown, None, None))
-        self._refresh.discard(guild.id)
-        for task in (self._workers.pop(guild.id, None), self._restarts.pop(guild.id, None)):
-            if task is not None:
-                task.cancel()
+            self._record_unknown(guild, early)
         if tracker is not None and tracker.queue:
             self._give_up(guild, tracker, "the bot is no longer in this server", "")
         log.warning(
             "guild=%s the bot is no longer in this server: invite tracking stopped", guild.id
         )
+
+    def _stop_tracking(self, guild_id: int) -> tuple[GuildInvites | None, list[PendingJoin]]:
+        """Forget a guild the bot is no longer in: its worker and start-up retry stop; returns
+        its tracker and the joins that waited for its start, for the caller to account for."""
+        for task in (self._workers.pop(guild_id, None), self._restarts.pop(guild_id, None)):
+            if task is not None:
+                task.cancel()
+        self._refresh.discard(guild_id)
+        return self.guilds.pop(guild_id, None), self._early.pop(guild_id, [])
 
     @commands.Cog.listener()
     async def on_invite_create(self, invite: nextcord.Invite) -> None:
@@ -369,6 +369,9 @@ class InviteTracking(
         log.warning(
             "guild=%s %s: %d join(s) recorded as unknown%s", guild.id, why, len(joins), more
         )
+        self._record_unknown(guild, joins)
+
+    def _record_unknown(self, guild: nextcord.Guild, joins: list[PendingJoin]) -> None:
         unknown = [Decision(j.member_id, UNKNOWN, None, None, ()) for j in joins]
         self._hand_over(guild, Batch(joins, unknown, None, None))
 
